@@ -1,0 +1,64 @@
+"""jtorch: the PyTorch API on JAX. `import jtorch as torch`."""
+import jax as _jax
+
+# int64 and float64 must be real (DESIGN 5); tensors live on the CPU unless moved, as in torch
+_jax.config.update("jax_enable_x64", True)
+_jax.config.update("jax_default_device", _jax.local_devices(backend="cpu")[0])
+
+from . import _dtype
+from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8,
+                     int16, int32, int64, bool, get_default_dtype, set_default_dtype, promote_types,
+                     can_cast)
+from ._dtype import (float16 as half, float32 as float, float64 as double, complex64 as cfloat,
+                     complex128 as cdouble, int16 as short, int32 as int, int64 as long)
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from .ops import _registry
+from .ops import creation, pointwise, reduction, shape, indexing, conversion, linalg as _linalg_ops  # noqa: F401
+from .ops import random as _random_ops  # noqa: E402
+from .ops.random import Generator, default_generator  # noqa: F401
+from ._printing import set_printoptions, get_printoptions  # noqa: F401
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,
+                                 is_grad_enabled, is_inference_mode_enabled)
+from . import autograd  # noqa: F401
+from . import linalg, cuda  # noqa: F401
+
+
+def _install():
+    for name, fn in _registry.METHODS.items():
+        if name in ("__getitem__", "__setitem__") or not hasattr(Tensor, name) or name.startswith("__"):
+            setattr(Tensor, name, fn)
+    shape._register_properties()
+    globals().update(_registry.TORCH)
+
+
+_install()
+
+
+def result_type(tensor1, tensor2):
+    def kinds(x):
+        if isinstance(x, Tensor):
+            return ([x.dtype], [], []) if x.dim() else ([], [x.dtype], [])
+        return [], [], [x]
+    a, b = kinds(tensor1), kinds(tensor2)
+    return _dtype.result_type_of(a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor

@@ -1,0 +1,114 @@
+"""dtype and device conversions: to, type, float/double/long/..., cpu, cuda, clone, contiguous."""
+import jax
+
+from .. import _device as dev
+from .. import _dtype as D
+from .._tensor import Tensor
+from ._registry import METHODS, apply_function, op
+
+
+@op(function=False, method=False, node="ToCopyBackward0", saves=())
+def _cast(input, dtype):
+    return input.astype(dtype.np)
+
+
+@op(node="CloneBackward0", saves=())
+def clone(input, *, memory_format=None):
+    # jax values are immutable: the clone is a new root tensor, sharing the buffer is harmless
+    return input
+
+
+def _to_dtype(t, dtype, copy=False):
+    if dtype is t.dtype and not copy:
+        return t
+    if not isinstance(dtype, D.dtype):
+        raise TypeError("to() received an invalid combination of arguments - got dtype=%r" % (dtype,))
+    return _cast(t, dtype)
+
+
+def _to_device(t, device, copy=False):
+    device = dev.canonical(device)
+    if device == t._device and not copy:
+        return t
+    target = dev.jax_device(device)
+    out, = apply_function(lambda x: jax.device_put(x, target), [t], node="ToCopyBackward0",
+                          key=("device_put", str(device)))
+    out._device = device
+    return out
+
+
+def _parse_to(args, kwargs):
+    """Tensor.to's overloads: to(dtype), to(device, dtype), to(tensor), and keywords."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    for a in args:
+        if isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, (str, dev.device, int)):
+            device = a
+        elif isinstance(a, Tensor):
+            device, dtype = a._device, a.dtype
+        elif a is None:
+            continue
+        else:
+            raise TypeError("to() received an invalid combination of arguments - got (%s)"
+                            % type(a).__name__)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError("to() got an unexpected keyword argument '%s'" % next(iter(kwargs)))
+    return device, dtype, copy
+
+
+def to(self, *args, **kwargs):
+    device, dtype, copy = _parse_to(args, kwargs)
+    out = self
+    if dtype is not None:
+        out = _to_dtype(out, dtype, copy)
+        copy = False
+    if device is not None:
+        out = _to_device(out, device, copy)
+        copy = False
+    if copy:
+        out = clone(out)
+    return out
+
+
+def type(self, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        return "torch.%sTensor" % self.dtype._legacy if self._device.type == "cpu" else \
+            "torch.cuda.%sTensor" % self.dtype._legacy
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1].replace("Tensor", "")
+        dtype = next(d for d in D.ALL if d._legacy == name)
+    return _to_dtype(self, dtype)
+
+
+def cpu(self, memory_format=None):
+    return _to_device(self, "cpu")
+
+
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    return _to_device(self, "cuda" if device is None else
+                      (device if not isinstance(device, int) else "cuda:%d" % device))
+
+
+def contiguous(self, memory_format=None):
+    return self if self.is_contiguous() else clone(self)
+
+
+METHODS.update(to=to, type=type, cpu=cpu, cuda=cuda, contiguous=contiguous)
+
+_CASTS = {"float": D.float32, "double": D.float64, "half": D.float16, "bfloat16": D.bfloat16,
+          "long": D.int64, "int": D.int32, "short": D.int16, "char": D.int8, "byte": D.uint8,
+          "bool": D.bool, "cfloat": D.complex64, "cdouble": D.complex128}
+
+
+def _cast_method(dtype):
+    def cast(self, memory_format=None):
+        return _to_dtype(self, dtype)
+    return cast
+
+
+for _name, _dt in _CASTS.items():
+    METHODS[_name] = _cast_method(_dt)

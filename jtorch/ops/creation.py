@@ -1,0 +1,297 @@
+"""Creation ops: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and _like, new_), arange,
+linspace, logspace, eye, scalar_tensor. They take no tensor inputs, so they are plain functions
+registered into the torch namespace rather than dispatched through the op table."""
+import builtins
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _device as dev
+from .. import _dtype as D
+from .._tensor import Tensor
+from ._registry import TORCH, METHODS
+
+
+def function(fn=None, *, method=False, name=None):
+    """Register a plain function in the torch namespace (and as a Tensor method)."""
+    def register(f):
+        n = name or f.__name__
+        if n in TORCH:
+            raise RuntimeError("function %r is registered twice" % n)
+        TORCH[n] = f
+        if method:
+            METHODS[n] = f
+        return f
+    return register(fn) if fn is not None else register
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, (int, np.integer)) or isinstance(s, builtins.bool):
+            raise TypeError("zeros(): argument 'size' must be tuple of ints, but found element of type "
+                            "%s at pos %d" % (type(s).__name__, len(out)))
+        if s < 0:
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s" % (s, list(size)))
+        out.append(int(s))
+    return tuple(out)
+
+
+def _place(value, dtype, device, requires_grad=False, out=None):
+    device = dev.canonical(device)
+    if device.type != "cpu":
+        value = jax.device_put(value, dev.jax_device(device))
+    t = Tensor._from_value(value, dtype=dtype, device=device)
+    if requires_grad:
+        t.requires_grad = True
+    if out is not None:
+        out._assign(t)
+        return out
+    return t
+
+
+def _dtype_or_default(dtype):
+    return D.get_default_dtype() if dtype is None else dtype
+
+
+def _filled(size, fill, dtype, device, requires_grad, out=None):
+    if dtype is None and out is not None:
+        dtype = out.dtype
+    dtype = _dtype_or_default(dtype)
+    return _place(jnp.full(_size(size), fill, dtype=dtype.np), dtype, device, requires_grad, out)
+
+
+@function
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _filled(size, 0, dtype, device, requires_grad, out)
+
+
+@function
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _filled(size, 1, dtype, device, requires_grad, out)
+
+
+@function
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None):
+    """Unlike torch, the memory is zero-filled (XLA has no uninitialised buffers)."""
+    return _filled(size, 0, dtype, device, requires_grad, out)
+
+
+@function
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    return _filled((size,), fill_value, dtype, device, requires_grad, out)
+
+
+def _like(name, fill):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+        return _filled(input._shape, fill, dtype or input.dtype,
+                       device if device is not None else input._device, requires_grad)
+    like.__name__ = name
+    return function(like)
+
+
+zeros_like = _like("zeros_like", 0)
+ones_like = _like("ones_like", 1)
+empty_like = _like("empty_like", 0)
+
+
+@function
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _filled(input._shape, fill_value, dtype or input.dtype,
+                   device if device is not None else input._device, requires_grad)
+
+
+def _new(name, fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _filled(size, fill, dtype or self.dtype, device if device is not None else self._device,
+                       requires_grad)
+    new.__name__ = name
+    METHODS[name] = new
+    return new
+
+
+new_zeros = _new("new_zeros", 0)
+new_ones = _new("new_ones", 1)
+new_empty = _new("new_empty", 0)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    return _filled((size,), fill_value, dtype or self.dtype,
+                   device if device is not None else self._device, requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device if device is not None else self._device,
+                  requires_grad=requires_grad)
+
+
+METHODS["new_full"] = new_full
+METHODS["new_tensor"] = new_tensor
+
+
+def _infer_numpy(data):
+    """numpy array and torch dtype for Python data, with torch's inference rules."""
+    if isinstance(data, Tensor):
+        return np.asarray(data._value()), data.dtype
+    if isinstance(data, np.ndarray):
+        return data, D.from_numpy_dtype(data.dtype)
+    if isinstance(data, np.generic):
+        return np.asarray(data), D.from_numpy_dtype(data.dtype)
+    if isinstance(data, (list, tuple)) and _has_tensor(data):
+        data = _tensors_to_lists(data)
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError("expected sequence of equal-length lists: %s" % e) from None
+    if arr.dtype == object:
+        raise TypeError("Could not infer dtype of %s" % type(data).__name__)
+    kind = arr.dtype.kind
+    if kind == "b":
+        return arr, D.bool
+    if kind in "iu":
+        return arr, D.int64
+    if kind == "f":
+        return arr, D.get_default_dtype()
+    if kind == "c":
+        return arr, D.default_complex()
+    raise TypeError("new(): invalid data type '%s'" % arr.dtype.name)
+
+
+def _has_tensor(seq):
+    for x in seq:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and _has_tensor(x):
+            return True
+    return False
+
+
+def _tensors_to_lists(seq):
+    out = []
+    for x in seq:
+        if isinstance(x, Tensor):
+            if x.numel() != 1 and x._shape:
+                out.append(x.tolist())
+            else:
+                out.append(x.item())
+        elif isinstance(x, (list, tuple)):
+            out.append(_tensors_to_lists(x))
+        else:
+            out.append(x)
+    return out
+
+
+@function
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    arr, inferred = _infer_numpy(data)
+    dtype = dtype or inferred
+    if isinstance(data, Tensor) and device is None:
+        device = data._device
+    return _place(jnp.asarray(np.asarray(arr).astype(dtype.np)), dtype, device, requires_grad)
+
+
+@function
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        if (dtype is None or dtype is data.dtype) and (device is None or dev.canonical(device) == data._device):
+            return data
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and dtype in (None, D.from_numpy_dtype(data.dtype)) \
+            and dev.canonical(device).type == "cpu":
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+@function
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    t = as_tensor(obj, dtype=dtype, device=device)
+    if copy:
+        t = t.clone()
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+@function
+def from_numpy(ndarray):
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError("expected np.ndarray (got %s)" % type(ndarray).__name__)
+    return Tensor._from_host(ndarray)
+
+
+@function
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=None):
+    dtype = _dtype_or_default(dtype)
+    return _place(jnp.asarray(s, dtype=dtype.np), dtype, device, requires_grad)
+
+
+def _number(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+@function
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    start, end, step = _number(start), _number(end), _number(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = D.get_default_dtype() if is_float else D.int64
+    n = max(int(math.ceil((end - start) / step)), 0)
+    # torch computes start + i * step in the output type's accumulate precision
+    values = (start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step)
+    return _place(jnp.asarray(values.astype(dtype.np)), dtype, device, requires_grad, out)
+
+
+@function
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dtype = _dtype_or_default(dtype)
+    start, end = _number(start), _number(end)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    # torch fills the first half from start and the second half from end (symmetric rounding)
+    i = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    half = steps // 2
+    values = np.where(i < half, start + step * i, end - step * (steps - i - 1))
+    if dtype.is_floating_point and dtype.itemsize <= 4:
+        s32 = np.float32(step)
+        values = np.where(i < half, np.float32(start) + s32 * i.astype(np.float32),
+                          np.float32(end) - s32 * (steps - i - 1).astype(np.float32))
+    return _place(jnp.asarray(values.astype(dtype.np)), dtype, device, requires_grad, out)
+
+
+@function
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    dtype = _dtype_or_default(dtype)
+    exps = linspace(start, end, steps, dtype=D.float64)._value()
+    return _place(jnp.power(base, exps).astype(dtype.np), dtype, device, requires_grad, out)
+
+
+@function
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dtype = _dtype_or_default(dtype)
+    return _place(jnp.eye(n, n if m is None else m, dtype=dtype.np), dtype, device, requires_grad, out)
+
+
+@function
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    return zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)

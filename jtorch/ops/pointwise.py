@@ -1,0 +1,362 @@
+"""Pointwise ops: arithmetic, comparison, logical, bitwise and unary math."""
+import jax
+import jax.numpy as jnp
+
+from . import _promotion as P
+from ._registry import op
+
+# -- binary arithmetic -------------------------------------------------------------------------
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="add", node="AddBackward0", saves=())
+def add(input, other, *, alpha=1):
+    return input + other if alpha == 1 else input + alpha * other
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="sub", rdunder=False,
+    node="SubBackward0", saves=(), aliases=("subtract",))
+def sub(input, other, *, alpha=1):
+    return input - other if alpha == 1 else input - alpha * other
+
+
+@op(tensors="input other", promote=P.promote, function=False, node="RsubBackward1", saves=())
+def __rsub__(input, other):
+    return other - input
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="mul", node="MulBackward0",
+    aliases=("multiply",))
+def mul(input, other):
+    return input * other
+
+
+def _div_rule(dims, zero_dims, numbers):
+    return P.to_float(dims, zero_dims, numbers)
+
+
+@op(tensors="input other", promote=_div_rule, inplace=True, dunder="truediv", node="DivBackward0",
+    aliases=("divide", "true_divide"))
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return input / other
+    if rounding_mode == "trunc":
+        return jnp.trunc(input / other) if jnp.issubdtype(input.dtype, jnp.floating) else \
+            jax.lax.div(input, other)
+    if rounding_mode == "floor":
+        return jnp.floor_divide(input, other)
+    raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '%s'"
+                       % rounding_mode)
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="floordiv", node="DivBackward0")
+def floor_divide(input, other):
+    return jnp.floor_divide(input, other)
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="mod", node="RemainderBackward0")
+def remainder(input, other):
+    return jnp.remainder(input, other)
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, node="FmodBackward0")
+def fmod(input, other):
+    return jnp.fmod(input, other)
+
+
+def _pow_node(arrays, inputs):
+    slots = {slot for slot, _ in inputs}
+    return "PowBackward1" if slots == {0, 1} else "PowBackward0" if slots == {0} else "PowBackward2"
+
+
+@op(tensors="input exponent", promote=P.promote, inplace=True, dunder="pow", node=_pow_node)
+def pow(input, exponent):
+    return jnp.power(input, exponent)
+
+
+@op(tensors="input other", promote=P.to_float, inplace=True, node="Atan2Backward0", aliases=("arctan2",))
+def atan2(input, other):
+    return jnp.arctan2(input, other)
+
+
+@op(tensors="input other", promote=P.promote, node="MaximumBackward0")
+def maximum(input, other):
+    return jnp.maximum(input, other)
+
+
+@op(tensors="input other", promote=P.promote, node="MinimumBackward0")
+def minimum(input, other):
+    return jnp.minimum(input, other)
+
+
+@op(tensors="input other", promote=P.promote, node="FmaxBackward0")
+def fmax(input, other):
+    return jnp.fmax(input, other)
+
+
+@op(tensors="input other", promote=P.promote, node="FminBackward0")
+def fmin(input, other):
+    return jnp.fmin(input, other)
+
+
+@op(tensors="input end weight", promote=P.promote, inplace=True, node="LerpBackward0")
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+@op(tensors="input tensor1 tensor2", promote=P.promote, inplace=True, node="AddcmulBackward0")
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+@op(tensors="input tensor1 tensor2", promote=P.to_float, inplace=True, node="AddcdivBackward0")
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+@op(tensors="input other", promote=P.to_float, node="HypotBackward0", inplace=True)
+def hypot(input, other):
+    return jnp.hypot(input, other)
+
+
+# -- comparison ----------------------------------------------------------------------------------
+
+def _comparison(name, jfn, dunder=None, aliases=()):
+    def impl(input, other):
+        return jfn(input, other)
+    impl.__name__ = name
+    return op(tensors="input other", promote=P.promote, inplace=True, dunder=dunder, rdunder=False,
+              differentiable=False, aliases=aliases)(impl)
+
+
+eq = _comparison("eq", jnp.equal, "eq")
+ne = _comparison("ne", jnp.not_equal, "ne", ("not_equal",))
+lt = _comparison("lt", jnp.less, "lt", ("less",))
+le = _comparison("le", jnp.less_equal, "le", ("less_equal",))
+gt = _comparison("gt", jnp.greater, "gt", ("greater",))
+ge = _comparison("ge", jnp.greater_equal, "ge", ("greater_equal",))
+
+
+@op(tensors="input other", method=True, differentiable=False)
+def equal(input, other):
+    return jnp.array_equal(input, other) if input.shape == other.shape else jnp.asarray(False)
+
+
+@op(tensors="input other", promote=P.promote, differentiable=False)
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+@op(tensors="input other", promote=P.promote, differentiable=False)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return jnp.all(jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# -- logical and bitwise -------------------------------------------------------------------------
+
+@op(tensors="input other", differentiable=False, inplace=True)
+def logical_and(input, other):
+    return jnp.logical_and(input, other)
+
+
+@op(tensors="input other", differentiable=False, inplace=True)
+def logical_or(input, other):
+    return jnp.logical_or(input, other)
+
+
+@op(tensors="input other", differentiable=False, inplace=True)
+def logical_xor(input, other):
+    return jnp.logical_xor(input, other)
+
+
+@op(differentiable=False, inplace=True)
+def logical_not(input):
+    return jnp.logical_not(input)
+
+
+def _integral_only(name):
+    def check(dims, zero_dims, numbers):
+        d = P.promote(dims, zero_dims, numbers)
+        if d.is_floating_point or d.is_complex:
+            raise RuntimeError('"%s_cpu" not implemented for \'%s\'' % (name, d._legacy))
+        return d
+    return check
+
+
+@op(tensors="input other", promote=_integral_only("bitwise_and"), dunder="and", inplace=True,
+    differentiable=False)
+def bitwise_and(input, other):
+    return jnp.bitwise_and(input, other)
+
+
+@op(tensors="input other", promote=_integral_only("bitwise_or"), dunder="or", inplace=True,
+    differentiable=False)
+def bitwise_or(input, other):
+    return jnp.bitwise_or(input, other)
+
+
+@op(tensors="input other", promote=_integral_only("bitwise_xor"), dunder="xor", inplace=True,
+    differentiable=False)
+def bitwise_xor(input, other):
+    return jnp.bitwise_xor(input, other)
+
+
+@op(promote=_integral_only("bitwise_not"), inplace=True, differentiable=False)
+def bitwise_not(input):
+    return jnp.invert(input)
+
+
+@op(tensors="input other", promote=_integral_only("lshift"), dunder="lshift", differentiable=False,
+    name="bitwise_left_shift")
+def bitwise_left_shift(input, other):
+    return jnp.left_shift(input, other)
+
+
+@op(tensors="input other", promote=_integral_only("rshift"), dunder="rshift", differentiable=False,
+    name="bitwise_right_shift")
+def bitwise_right_shift(input, other):
+    return jnp.right_shift(input, other)
+
+
+@op(function=False, promote=_integral_only("bitwise_not"), differentiable=False)
+def __invert__(input):
+    return jnp.invert(input) if input.dtype != jnp.bool_ else jnp.logical_not(input)
+
+
+# -- unary math ----------------------------------------------------------------------------------
+# (name, jax function, promotion, node name or None for PyTorch's default, aliases)
+
+def _relu(x):
+    return jnp.maximum(x, 0)
+
+
+def _sign(x):
+    return jnp.sign(x)
+
+
+_UNARY = [
+    ("neg", jnp.negative, P.promote, "NegBackward0", ("negative",)),
+    ("abs", jnp.abs, P.promote, "AbsBackward0", ("absolute",)),
+    ("sign", _sign, P.promote, "SignBackward0", ()),
+    ("sgn", _sign, P.promote, "SgnBackward0", ()),
+    ("exp", jnp.exp, P.to_float, "ExpBackward0", ()),
+    ("exp2", jnp.exp2, P.to_float, "Exp2Backward0", ()),
+    ("expm1", jnp.expm1, P.to_float, "Expm1Backward0", ()),
+    ("log", jnp.log, P.to_float, "LogBackward0", ()),
+    ("log2", jnp.log2, P.to_float, "Log2Backward0", ()),
+    ("log10", jnp.log10, P.to_float, "Log10Backward0", ()),
+    ("log1p", jnp.log1p, P.to_float, "Log1PBackward0", ()),
+    ("sqrt", jnp.sqrt, P.to_float, "SqrtBackward0", ()),
+    ("rsqrt", jax.lax.rsqrt, P.to_float, "RsqrtBackward0", ()),
+    ("square", jnp.square, P.promote, "PowBackward0", ()),
+    ("sin", jnp.sin, P.to_float, "SinBackward0", ()),
+    ("cos", jnp.cos, P.to_float, "CosBackward0", ()),
+    ("tan", jnp.tan, P.to_float, "TanBackward0", ()),
+    ("asin", jnp.arcsin, P.to_float, "AsinBackward0", ("arcsin",)),
+    ("acos", jnp.arccos, P.to_float, "AcosBackward0", ("arccos",)),
+    ("atan", jnp.arctan, P.to_float, "AtanBackward0", ("arctan",)),
+    ("sinh", jnp.sinh, P.to_float, "SinhBackward0", ()),
+    ("cosh", jnp.cosh, P.to_float, "CoshBackward0", ()),
+    ("tanh", jnp.tanh, P.to_float, "TanhBackward0", ()),
+    ("asinh", jnp.arcsinh, P.to_float, "AsinhBackward0", ("arcsinh",)),
+    ("acosh", jnp.arccosh, P.to_float, "AcoshBackward0", ("arccosh",)),
+    ("atanh", jnp.arctanh, P.to_float, "AtanhBackward0", ("arctanh",)),
+    ("sigmoid", jax.nn.sigmoid, P.to_float, "SigmoidBackward0", ()),
+    ("relu", _relu, P.promote, "ReluBackward0", ()),
+    ("floor", jnp.floor, P.promote, "FloorBackward0", ()),
+    ("ceil", jnp.ceil, P.promote, "CeilBackward0", ()),
+    ("trunc", jnp.trunc, P.promote, "TruncBackward0", ("fix",)),
+    ("frac", lambda x: x - jnp.trunc(x), P.promote, "FracBackward0", ()),
+    ("reciprocal", jnp.reciprocal, P.to_float, "ReciprocalBackward0", ()),
+    ("erf", jax.scipy.special.erf, P.to_float, "ErfBackward0", ()),
+    ("erfc", jax.scipy.special.erfc, P.to_float, "ErfcBackward0", ()),
+    ("erfinv", jax.scipy.special.erfinv, P.to_float, "ErfinvBackward0", ()),
+    ("lgamma", jax.scipy.special.gammaln, P.to_float, "LgammaBackward0", ()),
+    ("digamma", jax.scipy.special.digamma, P.to_float, "DigammaBackward0", ()),
+    ("deg2rad", jnp.deg2rad, P.to_float, "Deg2RadBackward0", ()),
+    ("rad2deg", jnp.rad2deg, P.to_float, "Rad2DegBackward0", ()),
+]
+
+
+def _unary(name, jfn, promote, node, aliases):
+    def impl(input):
+        return jfn(input)
+    impl.__name__ = name
+    op(promote=promote, inplace=True, node=node, aliases=aliases, dunder="neg" if name == "neg" else None,
+       rdunder=False, saves=() if name == "neg" else None)(impl)
+
+
+for _row in _UNARY:
+    _unary(*_row)
+
+
+@op(function=False, promote=P.promote, node="AbsBackward0")
+def __abs__(input):
+    return jnp.abs(input)
+
+
+@op(function=False, node="AliasBackward0")
+def __pos__(input):
+    return input
+
+
+@op(inplace=True, node="RoundBackward0")
+def round(input, *, decimals=0):
+    if decimals == 0:
+        return jnp.round(input)
+    return jnp.round(input * 10.0 ** decimals) / 10.0 ** decimals
+
+
+def _clamp_rule(dims, zero_dims, numbers):
+    return P.promote(dims, zero_dims, numbers)
+
+
+@op(tensors="input min max", promote=_clamp_rule, inplace=True, node="ClampBackward1", aliases=("clip",))
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    out = input
+    if min is not None:
+        out = jnp.maximum(out, min)
+    if max is not None:
+        out = jnp.minimum(out, max)
+    return out
+
+
+@op(tensors="input", promote=P.promote, inplace=True, node="ClampMinBackward0")
+def clamp_min(input, min):
+    return jnp.maximum(input, min)
+
+
+@op(tensors="input", promote=P.promote, inplace=True, node="ClampMaxBackward0")
+def clamp_max(input, max):
+    return jnp.minimum(input, max)
+
+
+@op(tensors="condition input other", promote=P.promote, promote_args="input other", node="WhereBackward0")
+def where(condition, input, other):
+    return jnp.where(condition, input, other)
+
+
+@op(differentiable=False)
+def isnan(input):
+    return jnp.isnan(input)
+
+
+@op(differentiable=False)
+def isinf(input):
+    return jnp.isinf(input)
+
+
+@op(differentiable=False)
+def isfinite(input):
+    return jnp.isfinite(input)
+
+
+@op(differentiable=False)
+def signbit(input):
+    return jnp.signbit(input)
+
+
+@op(promote=P.promote, inplace=True, node="NanToNumBackward0")
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return jnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf)
