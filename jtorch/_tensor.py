@@ -7,10 +7,14 @@ from . import _device as dev
 from . import _storage as S
 from ._size import Size
 
+# Set by jtorch.compile while it discovers or traces a function (see _compile.py): it learns which
+# tensors the function creates, reads and writes. None the rest of the time.
+_recorder = None
+
 
 class Tensor:
     __slots__ = ("_data", "_host", "_base", "_read", "_vbox", "_cver", "_shape", "_stride",
-                 "_offset", "dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
+                 "_offset", "_gver", "dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
                  "_output_nr", "_retains_grad", "_hooks", "_accumulator", "__weakref__", "__dict__")
 
     # -- construction -------------------------------------------------------------------------
@@ -23,6 +27,7 @@ class Tensor:
         self._vbox = [0]
         self._cver = 0
         self._offset = 0
+        self._gver = None
         self._device = dev.CPU
         self._requires_grad = False
         self._grad = None
@@ -31,6 +36,8 @@ class Tensor:
         self._retains_grad = False
         self._hooks = None
         self._accumulator = None
+        if _recorder is not None:
+            _recorder.created(self)
         return self
 
     def __init__(self, *args, **kwargs):
@@ -68,12 +75,16 @@ class Tensor:
         t._data = None
         t._host = array
         t._shape = tuple(array.shape)
-        t._stride = tuple(s // array.itemsize for s in array.strides) if array.size else S.contiguous_strides(t._shape)
         t.dtype = dtype or D.from_numpy_dtype(array.dtype)
-        if not S.is_contiguous(t._shape, t._stride):
-            # a non-contiguous numpy array: view it through a contiguous root of its own base
-            t._host = np.ascontiguousarray(array)
-            t._stride = S.contiguous_strides(t._shape)
+        if any(s < 0 for s in array.strides):
+            raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                             "negative strides are not currently supported. (You can probably work around "
+                             "this by making a copy of your array  with array.copy().) ")
+        if any(s % array.itemsize for s in array.strides):
+            raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the "
+                             "numpy array to reallocate the memory.")
+        # a strided numpy array (a slice) stays shared: its strides become the root's strides
+        t._stride = tuple(s // array.itemsize for s in array.strides) if array.size else S.contiguous_strides(t._shape)
         return t
 
     @classmethod
@@ -99,12 +110,15 @@ class Tensor:
         self._read = read
         self._vbox = root._vbox
         self._cver = root._vbox[0]
+        self._gver = root._vbox[0]
         self._shape, self._stride, self._offset = tuple(shape), tuple(stride), offset
 
     # -- values and writes --------------------------------------------------------------------
 
     def _value(self):
         """The current jax value (a copy of host memory when the data lives in numpy)."""
+        if _recorder is not None:
+            _recorder.touched(self if self._base is None else self._base)
         base = self._base
         if base is None:
             if self._host is None:
@@ -123,6 +137,8 @@ class Tensor:
             value = value.astype(self.dtype.np)
         base = self._base
         root = self if base is None else base
+        if _recorder is not None:
+            _recorder.touched(root)
         if root._host is not None:
             target = root._host if base is None else S.host_view(root._host, self._shape, self._stride, self._offset)
             target[...] = np.asarray(value)
@@ -227,7 +243,25 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._gver is not None:
+            self._refresh_grad_fn()
         return self._grad_fn
+
+    def _refresh_grad_fn(self):
+        """After an in-place write to its base or to another view of it, a view's history is
+        regenerated from the base's new history, as torch does (AsStridedBackward0)."""
+        base = self._base
+        if self._gver == self._vbox[0] or base is None:
+            return
+        self._gver = self._vbox[0]
+        if not base._requires_grad:
+            return
+        from .autograd.grad_mode import enable_grad
+        from .ops._registry import apply_function
+        key = ("as_strided_view", base._shape, self._shape, self._stride, self._offset)
+        with enable_grad():
+            out, = apply_function(S.strided_reader(*key[1:]), [base], node="AsStridedBackward0", key=key)
+        self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
 
     @property
     def output_nr(self):

@@ -68,7 +68,9 @@ def _wrap_grad(value, create_graph, like):
 def run(outputs, grad_outputs, retain_graph, create_graph, capture=None, accumulate=True):
     """Run backward from `outputs`. With `capture` (tensors), return their gradients instead of
     (or as well as, when accumulate) accumulating into leaves' .grad."""
-    from .._tensor import Tensor
+    from .. import _tensor
+    if _tensor._recorder is not None:   # jtorch.compile wants to know that a step ran backward
+        _tensor._recorder.ran_backward = True
     if retain_graph is None:
         retain_graph = create_graph
     grads = _root_grads(outputs, grad_outputs, create_graph)

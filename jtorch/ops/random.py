@@ -1,7 +1,9 @@
 """Random sampling with PyTorch's CPU generator (DESIGN 6): numbers are drawn in numpy by
 _random.Generator, bit for bit as torch draws them, then placed as tensors."""
 import builtins
+import contextlib
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -43,7 +45,71 @@ default_generator = Generator()
 default_generator._core = _random.default_generator
 
 
+class _TracedDraws:
+    """Inside a jtorch.compile trace, draws come from a JAX key (a traced input derived from the
+    generator at each call) instead of numpy, so each replay draws new numbers."""
+
+    def __init__(self, seed):
+        self.key = jax.random.key(seed)
+
+    def _next(self):
+        self.key, sub = jax.random.split(self.key)
+        return sub
+
+    def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32):
+        return jax.random.uniform(self._next(), shape, jnp.dtype(dtype), low, high)
+
+    def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32):
+        return mean + std * jax.random.normal(self._next(), shape, jnp.dtype(dtype))
+
+    def normal_tensor(self, mean, std, dtype):
+        shape = jnp.broadcast_shapes(jnp.shape(mean), jnp.shape(std))
+        return (mean + std * jax.random.normal(self._next(), shape, jnp.dtype(dtype))).astype(dtype)
+
+    def randint(self, low, high, shape, dtype=np.int64):
+        return jax.random.randint(self._next(), shape, low, high, jnp.int64).astype(dtype)
+
+    def random_(self, shape, dtype):
+        return self.randint(0, 2 ** 24 if np.dtype(dtype).kind == "f" else 2 ** 31 - 1, shape, dtype)
+
+    def randperm(self, n, dtype=np.int64):
+        return jax.random.permutation(self._next(), n).astype(dtype)
+
+    def bernoulli(self, p, shape, dtype=np.float32):
+        return jax.random.bernoulli(self._next(), p, shape).astype(dtype)
+
+    def exponential(self, shape, lambd=1.0, dtype=np.float32):
+        return (jax.random.exponential(self._next(), shape, jnp.dtype(dtype)) / lambd).astype(dtype)
+
+    def multinomial(self, probs, num_samples, replacement=False):
+        logits = jnp.log(probs)
+        if replacement:
+            return jax.random.categorical(self._next(), logits, shape=(num_samples,) + logits.shape[:-1]).T
+        g = jax.random.gumbel(self._next(), logits.shape)
+        return jnp.argsort(-(logits + g), axis=-1)[..., :num_samples].astype(jnp.int64)
+
+
+_traced = None
+
+
+@contextlib.contextmanager
+def traced_randomness(seed):
+    global _traced
+    prev, _traced = _traced, _TracedDraws(seed)
+    try:
+        yield
+    finally:
+        _traced = prev
+
+
+def compile_seed():
+    """A fresh seed for one compiled call, drawn from (and advancing) the default generator."""
+    return jnp.asarray(default_generator._core.randint(0, 2 ** 31, (), np.int64), dtype=jnp.uint32)
+
+
 def _core(generator):
+    if _traced is not None:
+        return _traced
     return (generator or default_generator)._core
 
 
