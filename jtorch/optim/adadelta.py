@@ -1,0 +1,64 @@
+"""Adadelta and its pure per-parameter rule."""
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _scalar_state, _zeros_state, cast
+
+__all__ = ["Adadelta"]
+
+
+def _adadelta(cfg, h, p, g, s):
+    """torch's _single_tensor_adadelta for one parameter."""
+    has_wd, maximize = cfg
+    rho, eps = h["rho"], h["eps"]
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + cast(h["weight_decay"], p) * p
+    square_avg = s["square_avg"] * cast(rho, p) + cast(1 - rho, p) * g * g
+    std = jnp.sqrt(square_avg + cast(eps, p))
+    delta = jnp.sqrt(s["acc_delta"] + cast(eps, p)) / std * g
+    acc_delta = s["acc_delta"] * cast(rho, p) + cast(1 - rho, p) * delta * delta
+    return p + cast(-h["lr"], p) * delta, {"step": s["step"] + 1, "square_avg": square_avg,
+                                           "acc_delta": acc_delta}
+
+
+class Adadelta(Optimizer):
+    _rule = staticmethod(_adadelta)
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "capturable": capturable, "foreach": foreach,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+        self._step_tensors_from_numbers()
+
+    def _init_state(self, p, group, state):
+        state["step"] = _scalar_state(0.0, p)
+        state["square_avg"] = _zeros_state(p)
+        state["acc_delta"] = _zeros_state(p)
+
+    def _config(self, group):
+        return (group["weight_decay"] != 0, bool(group["maximize"]))
+
+    def _hyper(self, group):
+        return {k: group[k] for k in ("lr", "rho", "eps", "weight_decay")}

@@ -1,0 +1,90 @@
+"""NAdam (Adam with Nesterov momentum and momentum decay) and its pure per-parameter rule."""
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _SCALAR, _scalar_state, _zeros_state, cast, lerp
+
+__all__ = ["NAdam"]
+
+
+def _nadam(cfg, h, p, g, s):
+    """torch's _single_tensor_nadam (capturable=False) for one parameter. `mu_product` is a
+    float32 tensor in torch, multiplied in float32; the scalar factors are float64."""
+    has_wd, decoupled, maximize = cfg
+    lr, (beta1, beta2), eps, wd, md = h["lr"], h["betas"], h["eps"], h["weight_decay"], h["momentum_decay"]
+    if maximize:
+        g = -g
+    step_t = s["step"] + 1
+    step = step_t.astype(_SCALAR)
+    bias_correction2 = 1 - beta2 ** step
+    if has_wd:
+        if decoupled:
+            p = p * cast(1 - lr * wd, p)
+        else:
+            g = g + cast(wd, p) * p
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+    mu_product_t = s["mu_product"] * cast(mu, s["mu_product"])
+    exp_avg = lerp(s["exp_avg"], g, 1 - beta1)
+    exp_avg_sq = s["exp_avg_sq"] * cast(beta2, p) + cast(1 - beta2, p) * g * g
+    denom = jnp.sqrt(exp_avg_sq / cast(bias_correction2, p)) + cast(eps, p)
+    mu_product = mu_product_t.astype(_SCALAR)
+    mu_product_next = mu_product * mu_next
+    p = p + cast(-lr * (1.0 - mu) / (1.0 - mu_product), p) * (g / denom)
+    p = p + cast((-lr * mu_next) / (1.0 - mu_product_next), p) * (exp_avg / denom)
+    return p, {"step": step_t, "mu_product": mu_product_t, "exp_avg": exp_avg,
+               "exp_avg_sq": exp_avg_sq}
+
+
+class NAdam(Optimizer):
+    _rule = staticmethod(_nadam)
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if len(p_state) != 0 and not isinstance(p_state.get("mu_product"), Tensor):
+                    p_state["mu_product"] = _scalar_state(float(p_state["mu_product"]), p)
+        self._step_tensors_from_numbers()
+
+    def _init_state(self, p, group, state):
+        state["step"] = _scalar_state(0.0, p)
+        state["mu_product"] = _scalar_state(1.0, p)
+        state["exp_avg"] = _zeros_state(p)
+        state["exp_avg_sq"] = _zeros_state(p)
+
+    def _config(self, group):
+        return (group["weight_decay"] != 0, bool(group["decoupled_weight_decay"]),
+                bool(group["maximize"]))
+
+    def _hyper(self, group):
+        return {k: group[k] for k in ("lr", "betas", "eps", "weight_decay", "momentum_decay")}

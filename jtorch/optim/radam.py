@@ -1,0 +1,83 @@
+"""RAdam (rectified Adam) and its pure per-parameter rule."""
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _SCALAR, _scalar_state, _zeros_state, cast, lerp
+
+__all__ = ["RAdam"]
+
+
+def _radam(cfg, h, p, g, s):
+    """torch's _single_tensor_radam (capturable=False) for one parameter; the Python branch on
+    rho_t > 5 becomes a select, each side computed in torch's order."""
+    has_wd, decoupled, maximize = cfg
+    lr, (beta1, beta2), eps, wd = h["lr"], h["betas"], h["eps"], h["weight_decay"]
+    if maximize:
+        g = -g
+    step_t = s["step"] + 1
+    step = step_t.astype(_SCALAR)
+    if has_wd:
+        if decoupled:
+            p = p * cast(1 - lr * wd, p)
+        else:
+            g = g + cast(wd, p) * p
+    exp_avg = lerp(s["exp_avg"], g, 1 - beta1)
+    exp_avg_sq = s["exp_avg_sq"] * cast(beta2, p) + cast(1 - beta2, p) * g * g
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    bias_corrected_exp_avg = exp_avg / cast(bias_correction1, p)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+    rect = jnp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    adaptive_lr = cast(jnp.sqrt(bias_correction2), p) / (jnp.sqrt(exp_avg_sq) + cast(eps, p))
+    rectified = bias_corrected_exp_avg * cast(lr, p) * adaptive_lr * cast(rect, p)
+    plain = bias_corrected_exp_avg * cast(lr, p)
+    p = p + cast(-1.0, p) * jnp.where(rho_t > 5.0, rectified, plain)
+    return p, {"step": step_t, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+
+
+class RAdam(Optimizer):
+    _rule = staticmethod(_radam)
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("capturable", False)
+        self._step_tensors_from_numbers()
+
+    def _init_state(self, p, group, state):
+        state["step"] = _scalar_state(0.0, p)
+        state["exp_avg"] = _zeros_state(p)
+        state["exp_avg_sq"] = _zeros_state(p)
+
+    def _config(self, group):
+        return (group["weight_decay"] != 0, bool(group["decoupled_weight_decay"]),
+                bool(group["maximize"]))
+
+    def _hyper(self, group):
+        return {k: group[k] for k in ("lr", "betas", "eps", "weight_decay")}

@@ -1,0 +1,69 @@
+"""SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD)."""
+from .._tensor import Tensor
+from .optimizer import Optimizer, cast
+
+__all__ = ["SGD"]
+
+
+def _sgd(cfg, h, p, g, s):
+    """torch's _single_tensor_sgd for one parameter."""
+    has_momentum, has_wd, nesterov, maximize = cfg
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + cast(h["weight_decay"], p) * p
+    new = {}
+    if has_momentum:
+        buf = s.get("momentum_buffer")
+        if buf is None:
+            buf = g
+        else:
+            buf = buf * cast(h["momentum"], buf) + cast(1 - h["dampening"], buf) * g
+        new["momentum_buffer"] = buf
+        g = g + cast(h["momentum"], p) * buf if nesterov else buf
+    return p + cast(-h["lr"], p) * g, new
+
+
+class SGD(Optimizer):
+    _rule = staticmethod(_sgd)
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def _uses_state(self, group):
+        return group["momentum"] != 0
+
+    def _config(self, group):
+        return (group["momentum"] != 0, group["weight_decay"] != 0, bool(group["nesterov"]),
+                bool(group["maximize"]))
+
+    def _hyper(self, group):
+        return {k: group[k] for k in ("lr", "momentum", "dampening", "weight_decay")}
