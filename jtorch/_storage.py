@@ -55,30 +55,76 @@ def flat_positions(shape, stride, offset):
     return idx
 
 
-def host_view(host, shape, stride, offset):
-    """A numpy view of `host` (a root's numpy array) with torch's size/stride/offset in elements."""
-    flat = host.reshape(-1)
-    if not flat.size:
-        return flat[:0].reshape(shape)
-    item = flat.itemsize
+def host_view(host, shape, stride, offset, dtype=None):
+    """A numpy view of `host` (a root's numpy array) with torch's size/stride/offset in elements.
+
+    The root's numpy array may itself be strided (from_numpy of a slice): positions count from its
+    first element, as torch's storage offsets do, so the view is cut from the raw memory span.
+    `dtype` (view_as_real / view_as_complex) reinterprets the memory in that element type."""
+    dtype = host.dtype if dtype is None else np.dtype(dtype)
+    if not host.size or not numel(shape):
+        return np.empty(shape, dtype)
+    item = host.itemsize
+    if host.flags.c_contiguous:
+        flat = host.reshape(-1)
+    else:
+        extent = 1 + sum((n - 1) * (st // item) for n, st in zip(host.shape, host.strides))
+        flat = np.lib.stride_tricks.as_strided(host, (extent,), (item,))
+    if dtype != host.dtype:
+        flat = flat.view(dtype)
+        item = dtype.itemsize
     return np.lib.stride_tricks.as_strided(flat[offset:], shape, tuple(st * item for st in stride))
 
 
+def _flat_as(root, dtype):
+    """The root's storage as a flat array of `dtype` elements: a real view of a complex root counts
+    two elements per complex number, a complex view of a real root one per pair."""
+    root_complex = jnp.issubdtype(root.dtype, jnp.complexfloating)
+    if root_complex == jnp.issubdtype(dtype, jnp.complexfloating):
+        return root.reshape(-1)
+    if root_complex:
+        return jnp.stack([root.real, root.imag], -1).reshape(-1)
+    pairs = root.reshape(-1, 2)
+    return jax.lax.complex(pairs[:, 0], pairs[:, 1])
+
+
+def _flat_back(flat, root):
+    """Inverse of _flat_as: the flat storage back as the root's value."""
+    root_complex = jnp.issubdtype(root.dtype, jnp.complexfloating)
+    if root_complex == jnp.issubdtype(flat.dtype, jnp.complexfloating):
+        return flat.reshape(root.shape).astype(root.dtype)
+    if root_complex:
+        pairs = flat.reshape(-1, 2)
+        return jax.lax.complex(pairs[:, 0], pairs[:, 1]).reshape(root.shape).astype(root.dtype)
+    return jnp.stack([flat.real, flat.imag], -1).reshape(root.shape).astype(root.dtype)
+
+
 @functools.lru_cache(maxsize=1024)
-def _writer(root_shape, shape, stride, offset):
+def _writer(root_shape, shape, stride, offset, same_kind):
     positions = flat_positions(shape, stride, offset).reshape(-1)
-    if len(positions) == numel(root_shape) and np.array_equal(positions, np.arange(len(positions))):
+    if same_kind and len(positions) == numel(root_shape) and np.array_equal(positions, np.arange(len(positions))):
         return jax.jit(lambda root, new: new.reshape(root_shape).astype(root.dtype))
 
     def write(root, new):
-        flat = root.reshape(-1).at[positions].set(new.reshape(-1).astype(root.dtype))
-        return flat.reshape(root_shape)
+        flat = _flat_as(root, new.dtype)
+        return _flat_back(flat.at[positions].set(new.reshape(-1).astype(flat.dtype)), root)
     return jax.jit(write)
+
+
+def strided_reader(root_shape, shape, stride, offset, dtype=None):
+    """A pure function from a root's value to a strided view of it (a gather; torch's as_strided)."""
+    positions = flat_positions(tuple(shape), tuple(stride), offset)
+
+    def read(root):
+        return _flat_as(root, root.dtype if dtype is None else dtype)[positions]
+    return read
 
 
 def write_back(root_value, shape, stride, offset, new_value):
     """The root's new jax value after writing `new_value` into its strided view."""
-    return _writer(tuple(root_value.shape), tuple(shape), tuple(stride), offset)(root_value, new_value)
+    same = jnp.issubdtype(root_value.dtype, jnp.complexfloating) == \
+        jnp.issubdtype(new_value.dtype, jnp.complexfloating)
+    return _writer(tuple(root_value.shape), tuple(shape), tuple(stride), offset, same)(root_value, new_value)
 
 
 def to_jax(array):

@@ -14,7 +14,7 @@ _recorder = None
 
 class Tensor:
     __slots__ = ("_data", "_host", "_base", "_read", "_vbox", "_cver", "_shape", "_stride",
-                 "_offset", "_gver", "dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
+                 "_offset", "_gver", "_verbox", "dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
                  "_output_nr", "_retains_grad", "_hooks", "_accumulator", "__weakref__", "__dict__")
 
     # -- construction -------------------------------------------------------------------------
@@ -25,6 +25,7 @@ class Tensor:
         self._host = None
         self._read = None
         self._vbox = [0]
+        self._verbox = [0]
         self._cver = 0
         self._offset = 0
         self._gver = None
@@ -41,15 +42,18 @@ class Tensor:
         return self
 
     def __init__(self, *args, **kwargs):
-        # torch.Tensor(2, 3) / torch.Tensor([1, 2]): the legacy constructor, default dtype
+        # torch.Tensor(2, 3) / torch.Tensor([1, 2]) / torch.Tensor(t): the legacy constructor
         if getattr(self, "_shape", None) is not None and not args:
             return
         from .ops import creation
-        if len(args) == 1 and not isinstance(args[0], int):
-            src = creation.tensor(args[0], dtype=D.get_default_dtype())
-        else:
-            src = creation.empty(*args, dtype=D.get_default_dtype())
-        self._set_root(src._value(), src.dtype, src._device)
+        device = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError("new() received an invalid combination of arguments - got unexpected keyword "
+                            "argument '%s'" % next(iter(kwargs)))
+        src = creation.legacy_new(None, args, device)
+        for name in ("_data", "_host", "_base", "_read", "_vbox", "_verbox", "_cver", "_shape", "_stride",
+                     "_offset", "dtype", "_device"):
+            setattr(self, name, getattr(src, name))
 
     def _set_root(self, value, dtype, device):
         self._data = value
@@ -110,7 +114,8 @@ class Tensor:
         self._read = read
         self._vbox = root._vbox
         self._cver = root._vbox[0]
-        self._gver = root._vbox[0]
+        self._verbox = src._verbox
+        self._gver = src._verbox[0]
         self._shape, self._stride, self._offset = tuple(shape), tuple(stride), offset
 
     # -- values and writes --------------------------------------------------------------------
@@ -125,7 +130,7 @@ class Tensor:
                 return self._data
             return S.to_jax(self._host)
         if base._host is not None:
-            return S.to_jax(S.host_view(base._host, self._shape, self._stride, self._offset))
+            return S.to_jax(S.host_view(base._host, self._shape, self._stride, self._offset, self.dtype.np))
         if self._cver != self._vbox[0]:
             self._data = self._read(base._data)
             self._cver = self._vbox[0]
@@ -140,7 +145,8 @@ class Tensor:
         if _recorder is not None:
             _recorder.touched(root)
         if root._host is not None:
-            target = root._host if base is None else S.host_view(root._host, self._shape, self._stride, self._offset)
+            target = root._host if base is None else S.host_view(root._host, self._shape, self._stride,
+                                                                 self._offset, self.dtype.np)
             target[...] = np.asarray(value)
         elif base is None:
             self._data = value
@@ -148,6 +154,7 @@ class Tensor:
             root._data = S.write_back(root._data, self._shape, self._stride, self._offset, value)
             self._data = value
         self._vbox[0] += 1
+        self._verbox[0] += 1
         if base is not None:
             self._cver = self._vbox[0]
 
@@ -167,6 +174,7 @@ class Tensor:
                 raise RuntimeError("out= cannot resize a view")
             self._set_root(result._value().astype(self.dtype.np), self.dtype, self._device)
             self._vbox[0] += 1
+            self._verbox[0] += 1
         else:
             self._write(result._value())
 
@@ -178,7 +186,7 @@ class Tensor:
             root._data = None
         if self._base is None:
             return root._host
-        return S.host_view(root._host, self._shape, self._stride, self._offset)
+        return S.host_view(root._host, self._shape, self._stride, self._offset, self.dtype.np)
 
     # -- metadata -----------------------------------------------------------------------------
 
@@ -251,14 +259,14 @@ class Tensor:
         """After an in-place write to its base or to another view of it, a view's history is
         regenerated from the base's new history, as torch does (AsStridedBackward0)."""
         base = self._base
-        if self._gver == self._vbox[0] or base is None:
+        if self._gver == self._verbox[0] or base is None:
             return
-        self._gver = self._vbox[0]
+        self._gver = self._verbox[0]
         if not base._requires_grad:
             return
         from .autograd.grad_mode import enable_grad
         from .ops._registry import apply_function
-        key = ("as_strided_view", base._shape, self._shape, self._stride, self._offset)
+        key = ("as_strided_view", base._shape, self._shape, self._stride, self._offset, self.dtype.np)
         with enable_grad():
             out, = apply_function(S.strided_reader(*key[1:]), [base], node="AsStridedBackward0", key=key)
         self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
@@ -269,7 +277,7 @@ class Tensor:
 
     @property
     def _version(self):
-        return self._vbox[0]
+        return self._verbox[0]
 
     @property
     def requires_grad(self):
@@ -317,7 +325,10 @@ class Tensor:
 
     @property
     def data(self):
-        return self._alias()
+        # shares the memory, not the version counter: writes through .data are hidden from autograd
+        t = self._alias()
+        t._verbox = [0]
+        return t
 
     @data.setter
     def data(self, other):
@@ -334,6 +345,7 @@ class Tensor:
         parent_read = self._read
         t._read = (lambda v: v) if parent_read is None else parent_read
         t._vbox = root._vbox
+        t._verbox = self._verbox
         t._cver = -1
         t._data = None
         t._shape, t._stride, t._offset = self._shape, self._stride, self._offset

@@ -135,6 +135,8 @@ def accumulator(leaf):
 
 
 def edge(t):
+    if t._gver is not None:
+        t._refresh_grad_fn()   # a view whose base was written in place (NOTE in _storage.py)
     if not t._requires_grad:
         return (None, 0)
     if t._grad_fn is not None:
@@ -269,6 +271,9 @@ def rebase_inplace(t, result):
         return
     if t._grad_fn is None and t._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if t._base is not None and t._base._requires_grad and t._base._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
     t._grad_fn = result._grad_fn
     t._output_nr = result._output_nr
     t._requires_grad = True

@@ -35,7 +35,7 @@ _STATIC_NUMBER_LIMIT = 16
 class Op:
     __slots__ = ("name", "impl", "params", "tensor_params", "list_params", "static_params",
                  "promote", "promoted", "node", "differentiable", "saves", "view",
-                 "returns", "cache", "numbers_seen", "dynamic_numbers", "out_dtype")
+                 "returns", "cache", "numbers_seen", "dynamic_numbers", "out_dtype", "check")
 
     def __repr__(self):
         return "<op %s>" % self.name
@@ -47,7 +47,7 @@ def _split_names(names):
 
 def op(tensors="input", lists=(), promote=P.keep, promote_args=None, function=True, method=True,
        inplace=False, dunder=None, rdunder=True, node=None, differentiable=True, saves=None,
-       view=None, returns=None, namespace=None, name=None, aliases=(), out=True, out_dtype=None):
+       view=None, returns=None, namespace=None, name=None, aliases=(), out=True, out_dtype=None, check=None):
     """Declare an op; see the module docstring.
 
     tensors:      parameters that take tensors (or Python numbers, promoted like torch)
@@ -59,6 +59,8 @@ def op(tensors="input", lists=(), promote=P.keep, promote_args=None, function=Tr
     view:         for view ops, fn(shape, stride, offset, *static) -> (shape, stride, offset)
     returns:      a namedtuple class for multi-output ops (torch.return_types.max ...)
     out_dtype:    fn(compute dtype, static kwargs) -> output dtype to cast to, when not the JAX result's
+    check:        fn(**arguments) run on the Tensors before dispatch, for errors that depend on values
+                  (an index out of range): JAX would clamp silently, torch raises
     """
     def declare(impl):
         o = Op()
@@ -86,6 +88,7 @@ def op(tensors="input", lists=(), promote=P.keep, promote_args=None, function=Tr
         o.numbers_seen = set()
         o.dynamic_numbers = False
         o.out_dtype = out_dtype
+        o.check = check
         OPS[o.name] = o
         fn = _generate(o, out=out)
         if function:
@@ -174,8 +177,21 @@ def _number_kind(x):
     return type(x) in (int, float, bool, complex)
 
 
+def _freeze(x):
+    """Lists in static arguments (`flip(x, [0])`) become tuples, so they can key the jit cache."""
+    if isinstance(x, list):
+        return tuple(_freeze(v) for v in x)
+    if type(x) is tuple and any(isinstance(v, (list, tuple)) for v in x):
+        return tuple(_freeze(v) for v in x)
+    return x
+
+
 def dispatch(o, targs, sargs, out=None):
     from .._tensor import Tensor
+    if any(isinstance(a, (list, tuple)) for a in sargs):
+        sargs = _freeze(sargs)
+    if o.check is not None:
+        o.check(**dict(zip(o.tensor_params + o.list_params + o.static_params, tuple(targs) + tuple(sargs))))
     result, inputs, entry, arrays = _forward(o, targs, sargs)
     outputs = _wrap(o, result, inputs, sargs, entry)
     from ..autograd import graph

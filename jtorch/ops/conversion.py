@@ -1,4 +1,6 @@
 """dtype and device conversions: to, type, float/double/long/..., cpu, cuda, clone, contiguous."""
+import builtins
+
 import jax
 
 from .. import _device as dev
@@ -78,10 +80,18 @@ def type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         return "torch.%sTensor" % self.dtype._legacy if self._device.type == "cpu" else \
             "torch.cuda.%sTensor" % self.dtype._legacy
+    device = None
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1].replace("Tensor", "")
-        dtype = next(d for d in D.ALL if d._legacy == name)
-    return _to_dtype(self, dtype)
+        device = "cuda" if dtype.startswith("torch.cuda.") else "cpu"
+        found = [d for d in D.ALL if d._legacy == name]
+        if not found:
+            raise ValueError("invalid type: '%s'" % dtype)
+        dtype = found[0]
+    elif isinstance(getattr(dtype, "dtype", None), D.dtype):   # torch.LongTensor and kin
+        dtype = dtype.dtype
+    out = _to_dtype(self, dtype)
+    return out if device is None else _to_device(out, device)
 
 
 def cpu(self, memory_format=None):
@@ -112,3 +122,83 @@ def _cast_method(dtype):
 
 for _name, _dt in _CASTS.items():
     METHODS[_name] = _cast_method(_dt)
+
+
+# -- in-place fills and copies -------------------------------------------------------------------
+
+def _check_copy(input, src):
+    if tuple(src.shape) != tuple(input.shape):
+        from . import _views as V
+        V.expand(tuple(src.shape), (0,) * src.dim(), 0, tuple(input.shape))
+
+
+@op(tensors="input src", function=False, method=False, node="CopyBackwards", saves=(), out=False,
+    check=_check_copy)
+def _copy(input, src):
+    return jax.numpy.broadcast_to(_astype(src, input.dtype), input.shape)
+
+
+def _astype(x, dtype):
+    # torch's copy_ from complex to real keeps the real part (numpy would warn about it)
+    if jax.numpy.issubdtype(x.dtype, jax.numpy.complexfloating) and \
+            not jax.numpy.issubdtype(dtype, jax.numpy.complexfloating):
+        x = jax.numpy.real(x)
+    return x.astype(dtype)
+
+
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError("copy_(): argument 'src' (position 1) must be Tensor, not %s" % builtins.type(src).__name__)
+    if src._device != self._device:
+        src = _to_device(src, self._device)
+    self._inplace_update(_copy(self, src))
+    return self
+
+
+@op(tensors="input", function=False, method=False, inplace=True, node="FillBackward2", saves=())
+def _fill_scalar(input, value):
+    return jax.numpy.full(input.shape, _astype(jax.numpy.asarray(value), input.dtype))
+
+
+def _check_fill(input, value):
+    if value.dim():
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d dimensions."
+                           % value.dim())
+
+
+@op(tensors="input value", function=False, method=False, inplace=True, node="FillBackward3", saves=(),
+    check=_check_fill)
+def _fill_tensor(input, value):
+    return jax.numpy.broadcast_to(_astype(value, input.dtype), input.shape)
+
+
+def fill(input, value):
+    return (_fill_tensor if isinstance(value, Tensor) else _fill_scalar)(input, value)
+
+
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        return METHODS["_fill_tensor_"](self, value)
+    return METHODS["_fill_scalar_"](self, value)
+
+
+@op(function=False, method=False, inplace=True, node="ZeroBackward0", saves=())
+def _zero(input):
+    return jax.numpy.zeros_like(input)
+
+
+def zero_(self):
+    return METHODS["_zero_"](self)
+
+
+def detach(input):
+    return input.detach()
+
+
+def _register_fills():
+    from ._registry import TORCH
+    METHODS.update(copy_=copy_, fill_=fill_, zero_=zero_)
+    TORCH.update(fill=fill, fill_=fill_, zero_=zero_, detach=detach)
+
+
+_register_fills()

@@ -295,3 +295,58 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False):
     return zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# -- legacy constructors: torch.Tensor(2, 3), torch.FloatTensor([1, 2]) ----------------------------
+
+def legacy_new(dtype, args, device=None):
+    """torch.Tensor(*args) (dtype None: the default dtype) and torch.<Type>Tensor(*args)."""
+    from .._size import Size
+    name = "new" if dtype is None else "new"
+    target = dtype or D.get_default_dtype()
+    if not args:
+        return empty(0, dtype=target, device=device)
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, Tensor):
+            if dtype is not None and a.dtype is not dtype:
+                raise TypeError("expected %s (got %s)" % (dtype._legacy, a.dtype._legacy))
+            return a.detach()
+        if isinstance(a, Size) or (isinstance(a, (int, np.integer)) and not isinstance(a, builtins.bool)):
+            return empty(*((a,) if not isinstance(a, Size) else a), dtype=target, device=device)
+        if isinstance(a, (list, tuple, np.ndarray)):
+            return tensor(a, dtype=target, device=device)
+        raise TypeError("%s(): data must be a sequence (got %s)" % (name, type(a).__name__))
+    for a in args:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, builtins.bool):
+            raise TypeError("%s() received an invalid combination of arguments - got (%s)"
+                            % (name, ", ".join(type(x).__name__ for x in args)))
+    return empty(*args, dtype=target, device=device)
+
+
+class _LegacyType(type):
+    """torch.FloatTensor and kin: calling one builds a tensor of its dtype; isinstance checks the dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+
+    def __call__(cls, *args, device=None):
+        return legacy_new(cls.dtype, args, device)
+
+
+def _legacy_type(name, dtype):
+    return _LegacyType(name, (), {"dtype": dtype, "__module__": "torch"})
+
+
+FloatTensor = _legacy_type("FloatTensor", D.float32)
+DoubleTensor = _legacy_type("DoubleTensor", D.float64)
+HalfTensor = _legacy_type("HalfTensor", D.float16)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", D.bfloat16)
+LongTensor = _legacy_type("LongTensor", D.int64)
+IntTensor = _legacy_type("IntTensor", D.int32)
+ShortTensor = _legacy_type("ShortTensor", D.int16)
+CharTensor = _legacy_type("CharTensor", D.int8)
+ByteTensor = _legacy_type("ByteTensor", D.uint8)
+BoolTensor = _legacy_type("BoolTensor", D.bool)
+LEGACY_TYPES = (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor,
+                CharTensor, ByteTensor, BoolTensor)
