@@ -25,6 +25,7 @@ from . import autograd  # noqa: F401
 from . import linalg, cuda  # noqa: F401
 from ._compile import compile  # noqa: F401
 from . import func  # noqa: F401
+from . import nn  # noqa: F401  (before _install: nn's ops add torch.conv2d, torch.max_pool2d...)
 
 
 def _install():
