@@ -23,6 +23,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
 from . import linalg, cuda  # noqa: F401
+from .serialization import save, load  # noqa: F401
 from ._compile import compile  # noqa: F401
 from . import func  # noqa: F401
 from . import nn  # noqa: F401  (before _install: nn's ops add torch.conv2d, torch.max_pool2d...)
