@@ -24,16 +24,31 @@ two words, the first one high. Every method below then repeats one ATen kernel o
 Where torch computes in float64 and stores half/bfloat16, it rounds through float32 first
 (c10::Half and c10::BFloat16 are built from float); ``_to_dtype`` repeats that double rounding.
 
-Known differences from torch (see the report in tests/test_random_numpy.py's module docstring):
-torch built without AVX2 (``ATEN_CPU_CAPABILITY=default``, ARM) uses libm float32 functions in
-``normal`` for 16+ float32/half/bfloat16 values and will differ in the last bit; ``normal`` on a
-non-contiguous tensor of 16+ elements takes torch's scalar path, which callers must request with
-``contiguous=False``.
+Where this differs from torch 2.13 on CPU (everything else is bit-for-bit, state bytes included):
+
+* torch built without AVX2 kernels (``ATEN_CPU_CAPABILITY=default``, ARM/macOS) computes
+  ``normal`` on 16+ float32/half/bfloat16 values with libm instead of the Cephes polynomials;
+  those values will differ in the last bits.
+* float64 paths call the platform libm through ``math``: they match torch when both use the same
+  libm (glibc on Linux).
+* ``normal`` on a non-contiguous tensor of 16+ elements takes torch's elementwise path; callers
+  ask for it with ``contiguous=False`` and get the values in the tensor's memory order.
+* ``multinomial`` without replacement orders ties in p/q (zero-probability categories when
+  num_samples exceeds the non-zero ones) lowest index first; torch's top-k leaves that unspecified.
+* ``randperm`` for n >= 214748364 matches torch but needs about 2 minutes and 14 GB there.
+* ``normal_tensor`` does its arithmetic in the result dtype; torch uses the promoted dtype of
+  mixed-dtype operands.
+* ``default_generator`` starts from torch's fixed default seed, where torch seeds its default
+  generator non-deterministically at import.
+
+This file holds three seams that could each be their own module if it grows: exact float
+emulation (fused multiply-adds, the AVX2 polynomials), the vectorised shuffles, and the Generator.
 """
 
 import math
 import operator
 import os
+import warnings
 
 import ml_dtypes
 import numpy as np
@@ -91,10 +106,22 @@ def _two_sum(a, b):
 
 
 def _fma32(a, b, c):
-    """float32 fma(a, b, c), correctly rounded: the product is exact in float64."""
+    """float32 fma(a, b, c), correctly rounded.
+
+    The product is exact in float64, so rounding p + c to float64 and then to float32 is wrong
+    only when the float64 sum lands exactly on a float32 tie (or in float32's subnormal range);
+    those few elements are redone with the sum rounded to odd.
+    """
     p = np.asarray(a, _F64) * np.asarray(b, _F64)
-    s, err = _two_sum(p, np.broadcast_to(np.asarray(c, _F64), p.shape))
-    return _nudge_to_odd(s, err).astype(_F32)
+    c = np.broadcast_to(np.asarray(c, _F64), p.shape)
+    s = p + c
+    bits = s.view(np.int64)
+    risky = ((bits & 0x1FFFFFFF) == 0x10000000) | (np.abs(s) < 2.0 ** -125)
+    out = s.astype(_F32)
+    if risky.any():
+        s_r, err = _two_sum(p[risky], c[risky])
+        out[risky] = _nudge_to_odd(s_r, err).astype(_F32)
+    return out
 
 
 def _split(a):
@@ -104,18 +131,42 @@ def _split(a):
 
 
 def _fma64(a, b, c):
-    """float64 fma(a, b, c), correctly rounded (Boldo & Melquiond's emulation with round-to-odd)."""
+    """float64 fma(a, b, c), correctly rounded (Boldo & Melquiond's emulation with round-to-odd).
+
+    Magnitudes near the overflow limit are scaled by 2**-160 first (exact, barring a
+    subnormal c next to a huge product, which only matters in a tie); inf/nan fall back to a*b+c.
+    """
     a, b, c = np.broadcast_arrays(np.asarray(a, _F64), np.asarray(b, _F64), np.asarray(c, _F64))
     with np.errstate(all="ignore"):
+        huge = np.maximum(np.maximum(np.abs(a), np.abs(b)), np.abs(c)) > 2.0 ** 900
+        scale = np.where(huge, 2.0 ** -160, 1.0)
+        a_big = np.abs(a) > np.abs(b)
+        a, b, c = np.where(a_big, a * scale, a), np.where(a_big, b, b * scale), c * scale
         p = a * b
         ah, al = _split(a)
         bh, bl = _split(b)
         e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
         s, t = _two_sum(c, p)
         v, verr = _two_sum(t, e)
-        out = s + _nudge_to_odd(v, verr)
-    plain = p + c  # overflow / inf / nan: the emulation breaks down, torch's result is this anyway
-    return np.where(np.isfinite(out) & np.isfinite(p) & (np.abs(p) < 1e300), out, plain)
+        out = (s + _nudge_to_odd(v, verr)) / scale
+        plain = (p + c) / scale
+    return np.where(np.isfinite(out), out, plain)
+
+
+def _affine64(x, std, mean):
+    """fma(x, std, mean) in float64 for scalar std and mean; one rounding is plain arithmetic
+    when std == 1 or mean == 0, the common case."""
+    if std == 1.0 or mean == 0.0:
+        return x * std + mean
+    return _fma64(x, std, mean)
+
+
+def _affine32(x, std, mean):
+    """_affine64 for float32 x, std and mean."""
+    std, mean = np.float32(std), np.float32(mean)
+    if std == 1 or mean == 0:
+        return x * std + mean
+    return _fma32(x, std, mean)
 
 
 def _libm(fn, x):
@@ -184,16 +235,15 @@ def _box_muller16_f32(u, mean, std):
     f32 = np.float32
     radius = np.sqrt(f32(-2) * _log_ps(f32(1) - u[:, :8]))
     s, c = _sincos_ps(f32(_TWO_PI) * u[:, 8:])
-    return np.concatenate([_fma32(radius * c, f32(std), f32(mean)),
-                           _fma32(radius * s, f32(std), f32(mean))], axis=1)
+    return np.concatenate([_affine32(radius * c, std, mean), _affine32(radius * s, std, mean)], axis=1)
 
 
 def _box_muller16_f64(u, mean, std):
     """NormalFill16<double> (generic C++: glibc log/cos/sin, std::fma) on rows of 16 uniforms."""
     radius = np.sqrt(-2.0 * _libm(math.log, 1.0 - u[:, :8]))
     theta = _TWO_PI * u[:, 8:]
-    return np.concatenate([_fma64(radius * _libm(math.cos, theta), std, mean),
-                           _fma64(radius * _libm(math.sin, theta), std, mean)], axis=1)
+    return np.concatenate([_affine64(radius * _libm(math.cos, theta), std, mean),
+                           _affine64(radius * _libm(math.sin, theta), std, mean)], axis=1)
 
 
 # ---------------------------------------------------------------- the generator
@@ -210,15 +260,24 @@ def _shape(shape):
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
 
 
-def _dtype_name(dtype):
-    return {_BF16: "BFloat16", _F16: "Half", _F32: "Float", _F64: "Double"}.get(dtype, str(dtype))
+_SCALAR_TYPE = {_BF16: "BFloat16", _F16: "Half", _F32: "Float", _F64: "Double", np.dtype(bool): "Bool",
+                np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Char", np.dtype(np.int16): "Short",
+                np.dtype(np.int32): "Int", np.dtype(np.int64): "Long", np.dtype(np.uint16): "UInt16",
+                np.dtype(np.uint32): "UInt32", np.dtype(np.uint64): "UInt64"}
+_CPP_TYPE = {_BF16: "c10::BFloat16", _F16: "c10::Half", _F32: "float", _F64: "double", np.dtype(bool): "bool",
+             np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
+             np.dtype(np.int16): "short int", np.dtype(np.int32): "int", np.dtype(np.int64): "long int"}
+
+
+def _not_implemented(kernel, dtype):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_TYPE.get(dtype, str(dtype))}\'')
 
 
 class Generator:
     """NumPy core of ``torch.Generator`` on CPU: same seed, same state bytes, same numbers.
 
-    Differs from torch: the module-level ``default_generator`` starts from torch's fixed default
-    seed (67280421310721), where torch seeds its default generator non-deterministically at import.
+    A fresh Generator() has torch.Generator()'s seed and state; see the module docstring for
+    where numbers can differ from torch.
     """
 
     def __init__(self, seed=_DEFAULT_SEED):
@@ -229,7 +288,7 @@ class Generator:
 
     def manual_seed(self, seed):
         """Seed like torch: any int in [-2**63, 2**64); negatives wrap to uint64 (two's complement)."""
-        if isinstance(seed, (float, str, bytes)) or not hasattr(seed, "__index__"):
+        if isinstance(seed, (bool, float, str, bytes)) or not hasattr(seed, "__index__"):
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         seed = operator.index(seed)
         if not -(1 << 63) <= seed < (1 << 64):
@@ -320,17 +379,20 @@ class Generator:
         """torch.rand / Tensor.uniform_(low, high)."""
         shape, dtype = _shape(shape), _as_dtype(dtype)
         if dtype not in _FLOATS:
-            raise RuntimeError(f'"uniform_kernel_cpu" not implemented for \'{dtype}\'')
+            raise _not_implemented("check_uniform_bounds", dtype)
         if not low <= high:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+        if not high - low <= float(ml_dtypes.finfo(dtype).max):
+            raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_CPP_TYPE[dtype]}>::max(), "
+                               f"but found to={high} and from={low} which result in to-from to exceed the limit")
         n = _numel(shape)
         if dtype == _F64:
             lo, hi = float(low), float(high)
-            v = _fma64(self._unit_double(n), hi - lo, lo)
+            v = _affine64(self._unit_double(n), hi - lo, lo)
             to_s, from_s = hi, lo
         else:
             lo, hi = np.float32(low), np.float32(high)
-            v = _to_dtype(_fma32(self._unit_float(n), hi - lo, lo), dtype)
+            v = _to_dtype(_affine32(self._unit_float(n), hi - lo, lo), dtype)
             to_s, from_s = _to_dtype(np.array(high, _F64), dtype), _to_dtype(np.array(low, _F64), dtype)
         return np.where(v == to_s, from_s, v).astype(dtype).reshape(shape)
 
@@ -338,11 +400,12 @@ class Generator:
         """torch.randn / Tensor.normal_(mean, std).
 
         ``contiguous=False`` selects torch's path for a non-contiguous tensor (elementwise
-        Box-Muller even for 16+ values); torch.randn always fills a contiguous tensor.
+        Box-Muller even for 16+ values), returning the values in the tensor's memory order;
+        torch.randn always fills a contiguous tensor.
         """
         shape, dtype = _shape(shape), _as_dtype(dtype)
         if dtype not in _FLOATS:
-            raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{dtype}\'')
+            raise _not_implemented("normal_kernel_cpu", dtype)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         n = _numel(shape)
@@ -383,13 +446,14 @@ class Generator:
             z[i + 1::2] = sin[: len(z[i + 1::2])]
             if (n - i) % 2:
                 self._normal_double = float(sin[-1])
-        return _fma64(z, std, mean)  # val * std + mean, contracted by GCC
+        return _affine64(z, std, mean)  # val * std + mean, contracted to an fma by GCC
 
     def normal_tensor(self, mean, std, dtype=None):
         """torch.normal(mean, std) with a tensor mean and/or std (the other may be a float).
 
         torch draws standard normals of the broadcast shape and then runs its elementwise ops:
         ``out.mul_(std).add_(mean)``, or for a float std ``normal_(0, std)`` then ``add_(mean)``.
+        Only a Python float selects the float variant: a 0-d array is a tensor, as in torch.
         ``dtype`` defaults to NumPy's promotion of the array arguments. Arithmetic happens in
         ``dtype``; torch computes a mixed-dtype in-place op in the promoted dtype (a gap only when
         mean/std have a wider dtype than the result).
@@ -414,7 +478,7 @@ class Generator:
         shape, dtype = _shape(shape), _as_dtype(dtype)
         if dtype not in _FLOATS:
             raise RuntimeError("Exponential distribution is a continuous probability distribution. "
-                               f"dtype must be a floating point but you specified {dtype}")
+                               f"dtype must be a floating point but you specified {_SCALAR_TYPE.get(dtype, dtype)}")
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         u = self._unit_double(_numel(shape))
@@ -433,18 +497,20 @@ class Generator:
         n = _numel(shape)
         low = operator.index(low)
         if high is None and low == -(1 << 63):
+            if dtype not in (_F64, _F32, _BF16, np.dtype(np.int64)):
+                raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, "
+                                   "float and bfloat16")
             return self._cast_int64(self._raw64(n).view(np.int64), dtype).reshape(shape)
-        if high is None:
-            if dtype == np.bool_:
-                to_inc = 1
-            elif dtype.kind in "iu":
-                to_inc = int(np.iinfo(dtype).max)
-            else:
+        if high is None:  # [low, largest value of dtype]
+            if dtype in _FLOATS:
                 to_inc = min(1 << _DIGITS[dtype], (1 << 63) - 1)
                 low = _update_from(low, dtype)
-            if not low < to_inc + (dtype.kind in "iub"):
-                raise RuntimeError(f"random_ expects 'from' to be less than or equal to 'to_inc', "
-                                   f"but got from={low} > to_inc={to_inc}")
+                if not low < to_inc:
+                    raise RuntimeError("random_ expects 'from' casted to dtype to be less than or equal "
+                                       f"to 'to_inc' casted to dtype, but got from={low} > to_inc={to_inc}")
+            else:
+                to_inc = 1 if dtype == np.bool_ else int(np.iinfo(dtype).max)
+            _check_in_range(low, to_inc, dtype)
             rng = to_inc - low + 1
         else:
             high = operator.index(high)
@@ -452,6 +518,9 @@ class Generator:
                 raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
             if dtype in _FLOATS:
                 low, high = _update_from(low, dtype), _update_to(high, dtype)
+                if not low < high:
+                    raise RuntimeError("random_ expects 'from' casted to dtype to be less than 'to' casted "
+                                       f"to dtype, but got from={low} >= to={high}")
             _check_in_range(low, high - 1, dtype)
             rng = high - low
         rng &= (1 << 64) - 1
@@ -474,7 +543,7 @@ class Generator:
         if dtype == np.bool_:
             return (self._raw32(n) & 1).astype(bool).reshape(shape)
         if dtype not in _FLOATS + _INTS:
-            raise RuntimeError(f'"random_kernel_cpu" not implemented for \'{dtype}\'')
+            raise _not_implemented("random_kernel_cpu", dtype)
         raw = self._raw64(n) if dtype in (_F64, np.dtype(np.int64)) else self._raw32(n)
         if dtype in _INTS:
             mod = int(np.iinfo(dtype).max) + 1
@@ -487,7 +556,7 @@ class Generator:
         inside-out variant with 64-bit draws (randperm_cpu). Vectorised: see _resolve_swaps."""
         n = operator.index(n)
         if n < 0:
-            raise RuntimeError(f"n must be non-negative, got{n}")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
         dtype = _as_dtype(dtype)
         if n < _RANDPERM_SMALL_N:
             if n <= 1:
@@ -517,7 +586,7 @@ class Generator:
             return (self._unit_double(n) < p).astype(dtype).reshape(shape)
         pdt = p.dtype
         if pdt not in _FLOATS:
-            raise RuntimeError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{pdt}\'')
+            raise _not_implemented("bernoulli_tensor_cpu_p_", pdt)
         pb = np.broadcast_to(p, shape).ravel()
         if not np.all((pb >= 0) & (pb <= 1)):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
@@ -549,11 +618,11 @@ class Generator:
         """torch.multinomial(probs, num_samples, replacement) for 1-D or 2-D probs (int64)."""
         probs = np.asarray(probs)
         if probs.ndim not in (1, 2):
-            raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {probs.ndim}")
+            raise RuntimeError("prob_dist must be 1 or 2 dim")
         if probs.dtype not in _FLOATS:
             raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {probs.dtype}")
         if num_samples <= 0:
-            raise RuntimeError(f"cannot sample n_sample <= 0 samples")
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
         n_cat = probs.shape[-1]
         if not replacement and num_samples > n_cat:
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
@@ -591,35 +660,48 @@ class Generator:
 
 # ---------------------------------------------------------------- helpers for random_(from, to)
 
+def _int64_through(value, dtype):
+    """static_cast<int64_t>(static_cast<scalar_t>(value)) for an int64 value and a float dtype."""
+    x = np.array(value, np.int64).astype(_F32 if dtype in _REDUCED else dtype).astype(dtype)
+    return int(x.astype(_F64))
+
+
 def _update_from(frm, dtype):
     """Move `from` right until it survives the cast to a float dtype (random_from_to_impl)."""
-    digits = _DIGITS[dtype]
-    plus1 = int(np.array(frm + 1, _F64).astype(_F32 if dtype in _REDUCED else dtype).astype(dtype).astype(_F64))
+    plus1 = _int64_through(frm + 1, dtype)
     if plus1 < frm:
-        frm = plus1 + (1 << (abs(frm + 1).bit_length() - 1 - digits + 1))
+        frm = plus1 + (1 << (abs(frm + 1).bit_length() - _DIGITS[dtype]))
     return frm
 
 
 def _update_to(to, dtype):
-    digits = _DIGITS[dtype]
-    minus1 = int(np.array(to - 1, _F64).astype(_F32 if dtype in _REDUCED else dtype).astype(dtype).astype(_F64))
+    """Move `to` left until it survives the cast to a float dtype (random_from_to_impl)."""
+    minus1 = _int64_through(to - 1, dtype)
     if minus1 >= to:
-        to = minus1 - (1 << (abs(to - 1).bit_length() - 1 - digits + 1))
+        to = minus1 - (1 << (abs(to - 1).bit_length() - _DIGITS[dtype]))
     return to
 
 
 def _check_in_range(frm, to_inc, dtype):
-    if dtype == np.bool_:
+    """check_from_to_in_range: an error outside the dtype, for floats a warning beyond 2**digits."""
+    name = _CPP_TYPE.get(dtype, str(dtype))
+    if dtype in _FLOATS:
+        fi = ml_dtypes.finfo(dtype)
+        lo, hi = float(fi.min), float(fi.max)
+    elif dtype == np.bool_:
         lo, hi = 0, 1
-    elif dtype.kind in "iu":
-        lo, hi = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
     else:
-        lo, hi = -(1 << _DIGITS[dtype]), 1 << _DIGITS[dtype]
-    name = _dtype_name(dtype)
-    if not lo <= frm <= hi:
-        raise RuntimeError(f"from is out of bounds for {name}")
-    if not lo <= to_inc <= hi:
-        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+        lo, hi = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    for value, what in ((frm, "from"), (to_inc, "to - 1")):
+        if not lo <= value <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {name}")
+    if dtype in _FLOATS:
+        digits = _DIGITS[dtype]
+        for value, what in ((frm, "from"), (to_inc, "to - 1")):
+            if not -(1 << digits) <= value <= (1 << digits):
+                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                              f"limitations {name} can support discrete uniform distribution only "
+                              "within this range.", UserWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------- vectorised Fisher-Yates
