@@ -22,8 +22,10 @@ from ._printing import set_printoptions, get_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
-from . import linalg, cuda  # noqa: F401
+from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: F401
+from . import linalg, cuda, jit  # noqa: F401
 from .serialization import save, load  # noqa: F401
+from . import optim  # noqa: F401
 from ._compile import compile  # noqa: F401
 from . import func  # noqa: F401
 from . import nn  # noqa: F401  (before _install: nn's ops add torch.conv2d, torch.max_pool2d...)

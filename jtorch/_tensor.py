@@ -321,6 +321,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is not None:
+            from .autograd import graph
+            graph.retain(self)
             self._retains_grad = True
 
     @property
@@ -454,6 +456,18 @@ class Tensor:
     def register_hook(self, hook):
         from .autograd import graph
         return graph.register_tensor_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) after a backward accumulated into this leaf's .grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd import graph
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return graph._Handle(self._hooks, hook)
 
 
 def _concrete(t, what):

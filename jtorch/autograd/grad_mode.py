@@ -1,5 +1,11 @@
-"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode (context managers and decorators)."""
+"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each is a context manager and a decorator (with or without parentheses where torch allows it),
+works on generator functions, and is thread-local: a new thread starts with grad enabled, as in
+torch.
+"""
 import functools
+import inspect
 import threading
 
 _state = threading.local()
@@ -13,78 +19,133 @@ def _set_enabled(mode):
     _state.enabled = bool(mode)
 
 
-class _Mode:
-    """Base for the grad-mode context managers; each one is also a decorator, as in torch."""
+def is_inference_mode_enabled():
+    return getattr(_state, "inference", False)
 
-    _target = True
 
-    def __enter__(self):
-        self._prev = is_grad_enabled()
-        _set_enabled(self._target)
+def _wrap_generator(ctx_factory, gen_fn):
+    """Enter the mode around each step of the generator, leave it while the caller runs."""
+    @functools.wraps(gen_fn)
+    def generator_context(*args, **kwargs):
+        gen = gen_fn(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException:
+                    with ctx_factory():
+                        response = gen.throw(*__import__("sys").exc_info())
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+    return generator_context
 
-    def __exit__(self, *exc):
-        _set_enabled(self._prev)
-        return False
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapped(*args, **kwargs):
-            with self.__class__(*self._args()):
-                return fn(*args, **kwargs)
-        return wrapped
+class _DecoratorContextManager:
+    """Allows a context manager to be used as a decorator."""
 
-    def _args(self):
-        return ()
+    def __call__(self, orig_func):
+        if inspect.isclass(orig_func):
+            raise RuntimeError("Decorating classes is not supported")
+        if inspect.isgeneratorfunction(orig_func):
+            return _wrap_generator(self.clone, orig_func)
+
+        @functools.wraps(orig_func)
+        def decorate_context(*args, **kwargs):
+            with self.clone():
+                return orig_func(*args, **kwargs)
+        return decorate_context
 
     def clone(self):
-        return self.__class__(*self._args())
+        return self.__class__()
 
 
-class no_grad(_Mode):
-    _target = False
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """`@torch.no_grad` (no parentheses) decorates directly."""
 
     def __new__(cls, orig_func=None):
-        # `@torch.no_grad` without parentheses works in torch too
-        self = super().__new__(cls)
-        if callable(orig_func):
-            return self(orig_func)
-        return self
-
-    def __init__(self, orig_func=None):
-        pass
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
-class enable_grad(no_grad):
-    _target = True
+class no_grad(_NoParamDecoratorContextManager):
+    """Disables gradient recording: ops inside record no history."""
 
-
-class set_grad_enabled(_Mode):
-    def __init__(self, mode):
-        self._target = bool(mode)
-        self._prev = is_grad_enabled()
-        _set_enabled(mode)  # torch.set_grad_enabled(False) as a plain call takes effect at once
+    def __init__(self):
+        self.prev = False
 
     def __enter__(self):
-        pass
+        self.prev = is_grad_enabled()
+        _set_enabled(False)
 
-    def _args(self):
-        return (self._target,)
+    def __exit__(self, exc_type, exc_value, traceback):
+        _set_enabled(self.prev)
 
 
-class inference_mode(_Mode):
+class enable_grad(_NoParamDecoratorContextManager):
+    """Enables gradient recording inside a no_grad region."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_enabled(True)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _set_enabled(self.prev)
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """Sets grad mode at once when called (torch.set_grad_enabled(False) as a statement), and
+    restores the previous mode on leaving a `with` block."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _set_enabled(mode)
+
+    def __call__(self, orig_func):
+        _set_enabled(self.prev)   # used as a decorator: the call above must not stick
+        return super().__call__(orig_func)
+
+    def __enter__(self):
+        _set_enabled(self.mode)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _set_enabled(self.prev)
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):
+    """Like no_grad (inference_mode(False) re-enables grad). Differs from torch: tensors made
+    inside are ordinary tensors (Tensor.is_inference() is False), so using them later in
+    autograd does not raise torch's 'Inference tensors cannot be saved for backward'."""
+
     def __new__(cls, mode=True):
-        self = super().__new__(cls)
-        if callable(mode):
-            self.__init__(True)
-            return self(mode)
-        return self
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode=True):
-        self._target = not mode
+        self.mode = mode
 
-    def _args(self):
-        return (not self._target,)
+    def __enter__(self):
+        self.prev = (is_grad_enabled(), is_inference_mode_enabled())
+        _set_enabled(not self.mode)
+        _state.inference = self.mode
 
+    def __exit__(self, exc_type, exc_value, traceback):
+        _set_enabled(self.prev[0])
+        _state.inference = self.prev[1]
 
-def is_inference_mode_enabled():
-    return False
+    def clone(self):
+        return self.__class__(self.mode)

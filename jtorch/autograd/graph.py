@@ -3,27 +3,64 @@
 NOTE [The tape]
 Every differentiable op run with grad enabled on an input that requires grad records a Node.
 The node keeps the op's compiled entry and the input values the op ran on (JAX values are
-immutable, so these are snapshots), the tensors torch would save (to detect in-place changes
-through version counters) and `next_functions` edges to its inputs' nodes, with one
+immutable, so these are snapshots) and `next_functions` edges to its inputs' nodes, with one
 AccumulateGrad per leaf. Its backward recomputes the op's forward inside one cached
 `jax.jit(vjp)` per (op, static arguments, which inputs need grad): one XLA call per node,
-never an eager pullback. With create_graph=True the same backward runs as a recorded jtorch
-op, so its result has a history of its own and can be differentiated again.
+never an eager pullback. With create_graph=True the same backward runs as a recorded op, so
+its result has a history of its own and can be differentiated again.
+
+Saved tensors and version counters. Because the node holds snapshots, its gradient is right
+even if an input is later written in place; torch instead raises, for the tensors its formula
+saved. To raise exactly where torch raises, a node remembers (version box, version) of each
+candidate tensor, and at backward time checks only the ones its backward reads:
+  * an op may declare `saves=` (names of tensor parameters, "result" for its output): those;
+  * otherwise the jaxpr of the jitted backward is dead-code-eliminated once per (op entry,
+    which inputs need grad) and the inputs it still reads are the saved ones. That gives
+    torch's conditional saving for free: `x * c` saves c (needed for x's gradient) but not x.
+A node that saved something refuses a second backward once freed (no retain_graph); a node that
+saved nothing (a chain of adds) may run again, as in torch.
+
+Edges follow torch's next_functions: one per differentiable tensor argument, (None, 0) for a
+floating tensor that does not require grad, nothing for integer index/mask tensors, and a
+(None, 0) for the Python number of add/sub/mul/div (torch wraps it in a tensor).
 """
+import itertools
+import re
 import weakref
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import anomaly_mode
 from .grad_mode import is_grad_enabled
 
 _node_classes = {}
+_counter = itertools.count()
+_ACC_SEQ = 1 << 62      # AccumulateGrad runs as soon as it is ready (torch: sequence_nr UINT64_MAX)
+_FREED = ("freed",)     # Node._saved after a backward without retain_graph
+_ALL = "all"            # "every saved candidate is read" (analysis failed)
+_NUMBER_EDGE_OPS = frozenset(("add", "sub", "mul", "div"))
+
+
+class _Extra:
+    """Rarely used per-node state, allocated on first use so plain nodes stay small."""
+    __slots__ = ("tensor_pre_hooks", "pre_hooks", "hooks", "retained", "metadata", "trace", "op")
+
+    def __init__(self):
+        self.tensor_pre_hooks = []   # (output_nr, fn): Tensor.register_hook on a non-leaf/leaf
+        self.pre_hooks = []          # fn(grad_outputs): Node.register_prehook
+        self.hooks = []              # fn(grad_inputs, grad_outputs): Node.register_hook
+        self.retained = []           # (output_nr, weakref to the tensor): Tensor.retain_grad
+        self.metadata = {}
+        self.trace = None            # forward stack, under anomaly detection
+        self.op = None               # the Op, for _saved_<name> attributes
 
 
 class Node:
-    __slots__ = ("next_functions", "_entry", "_arrays", "_diff", "_saved", "_freed", "_pre_hooks",
-                 "_hooks", "_retained", "_nout", "metadata", "__weakref__")
+    """torch.autograd.graph.Node: the base class of every grad_fn."""
+    __slots__ = ("next_functions", "_entry", "_arrays", "_diff", "_saved", "_nout", "_seq", "_x",
+                 "__weakref__")
 
     def name(self):
         return type(self).__name__
@@ -31,39 +68,54 @@ class Node:
     def __repr__(self):
         return "<%s object at 0x%x>" % (type(self).__name__, id(self))
 
+    def _extra(self):
+        x = self._x
+        if x is None:
+            x = self._x = _Extra()
+        return x
+
+    @property
+    def metadata(self):
+        return self._extra().metadata
+
     def register_hook(self, fn):
-        self._hooks = (self._hooks or []) + [fn]
-        return _Handle(self, "_hooks", fn)
+        """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
+        hooks = self._extra().hooks
+        hooks.append(fn)
+        return _Handle(hooks, fn)
 
     def register_prehook(self, fn):
-        self._pre_hooks = (self._pre_hooks or []) + [fn]
-        return _Handle(self, "_pre_hooks", fn)
+        """fn(grad_outputs) before the node runs; may return new grad_outputs."""
+        hooks = self._extra().pre_hooks
+        hooks.append(fn)
+        return _Handle(hooks, fn)
+
+    def __call__(self, *grads):
+        """grad_fn(*grad_outputs) runs this node's backward alone (one result per input edge)."""
+        from .._tensor import Tensor
+        cts = [g._value() if isinstance(g, Tensor) else g for g in grads]
+        out = self._apply(cts, False)
+        full = [None] * len(self.next_functions)
+        for (_, ei), g in zip(self._diff, out):
+            full[ei] = None if g is None else Tensor._from_value(g)
+        return tuple(full) if len(full) != 1 else full[0]
+
+    def __getattr__(self, name):
+        # grad_fn._saved_self / _saved_other / _saved_result, as torch exposes them
+        if name.startswith("_saved_"):
+            return _saved_attribute(self, name[len("_saved_"):])
+        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+
+    # -- backward ---------------------------------------------------------------------------
 
     def _apply(self, cts, create_graph):
-        """Gradients for each edge of next_functions, from one cotangent per output."""
-        if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or if "
-                "you need to access saved tensors after calling backward.")
-        for t, version in self._saved:
-            if t._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    "inplace operation: [%s [%s]], which is output %d of %s, is at version %d; "
-                    "expected version %d instead. Hint: enable anomaly detection to find the "
-                    "operation that failed to compute its gradient, with "
-                    "torch.autograd.set_detect_anomaly(True)."
-                    % (_type_name(t), ", ".join(map(str, t._shape)), t._output_nr,
-                       type(t._grad_fn).__name__ if t._grad_fn is not None else "AccumulateGrad",
-                       t._version, version))
+        """Gradients for each entry of _diff, from one cotangent (or None) per output."""
+        self._check_saved()
         if create_graph:
             return _differentiable_backward(self, cts)
-        return self._entry_backward()(self._arrays, tuple(cts))
+        return self._backward_fn()(self._arrays, tuple(cts))
 
-    def _entry_backward(self):
+    def _backward_fn(self):
         entry, diff = self._entry, self._diff_key()
         bwd = entry.bwd.get(diff)
         if bwd is None:
@@ -73,28 +125,104 @@ class Node:
     def _diff_key(self):
         return tuple(pos for pos, _ in self._diff)
 
+    def _check_saved(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or if "
+                "you need to access saved tensors after calling backward.")
+        if not saved:
+            return
+        needs = None
+        for item in saved:
+            box, version = item[1], item[2]
+            if box[0] == version:
+                continue
+            if not item[4]:
+                if needs is None:
+                    needs = self._needs()
+                if needs is not _ALL and item[0] not in needs:
+                    continue
+            raise _modified_error(item, box[0], self)
+
+    def _needs(self):
+        """The saved keys this node's backward reads (declared, or found by jaxpr DCE)."""
+        entry = self._entry
+        diff = self._diff_key()
+        key = ("needs", diff)
+        needs = entry.bwd.get(key)
+        if needs is None:
+            needs = entry.bwd[key] = _analyse_needs(entry.fn, diff, self._arrays, self._nout)
+        return needs
+
     def _free(self):
-        if self._saved or self._arrays is not None:
-            self._freed = bool(self._saved)
+        """After a backward without retain_graph: drop what the node saved."""
+        saved = self._saved
+        if not saved or saved is _FREED:
+            return
+        needs = None
+        for item in saved:
+            if not item[4]:
+                if needs is None:
+                    needs = self._needs()
+                if needs is not _ALL and item[0] not in needs:
+                    continue
+            break
+        else:
+            return
+        self._saved = _FREED
+        self._arrays = None
 
 
 class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
+    def _apply(self, cts, create_graph):
+        return ()
 
-def _type_name(t):
-    return "torch.%sTensor" % t.dtype._legacy
+
+def _type_name(dtype):
+    return "torch.%sTensor" % dtype._legacy
+
+
+def _modified_error(item, now, node=None):
+    """torch's message: a saved output names the node that made it, a saved input its tensor's
+    current history."""
+    key, box, version, ref = item[:4]
+    t = ref() if isinstance(ref, weakref.ref) else ref
+    where = ""
+    shape = ""
+    if t is not None:
+        shape = "[%s [%s]]" % (_type_name(t.dtype), ", ".join(map(str, t._shape)))
+        if key[0] == "result" and node is not None:
+            fn, nr = node, key[1]
+        else:
+            fn, nr = t._grad_fn, t._output_nr
+        if fn is not None:
+            name = re.sub(r"Backward\d*$", "", type(fn).__name__)
+            where = ", which is output %d of %s," % (nr, name)
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: %s%s is at version %d; expected version %d instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)." % (shape, where, now, version))
 
 
 class _Handle:
-    def __init__(self, owner, attr, fn):
-        self._owner, self._attr, self._fn = weakref.ref(owner), attr, fn
+    """What register_hook returns: .remove() takes the hook off again."""
+
+    def __init__(self, hooks, item):
+        self._hooks, self._item = hooks, item
 
     def remove(self):
-        owner = self._owner()
-        if owner is not None:
-            hooks = getattr(owner, self._attr) or []
-            setattr(owner, self._attr, [h for h in hooks if h is not self._fn])
+        hooks = self._hooks
+        for i, h in enumerate(hooks):
+            if h is self._item:
+                del hooks[i]
+                return
 
     def __enter__(self):
         return self
@@ -116,18 +244,18 @@ def _new_node(cls):
     n._entry = n._arrays = None
     n._diff = ()
     n._saved = ()
-    n._freed = False
-    n._pre_hooks = n._hooks = n._retained = None
     n._nout = 1
-    n.metadata = {}
+    n._seq = next(_counter)
+    n._x = None
     return n
 
 
 def accumulator(leaf):
-    """The leaf's AccumulateGrad node, one per leaf for as long as it is used (torch caches it too)."""
+    """The leaf's AccumulateGrad node, one per leaf for as long as it lives (torch caches it too)."""
     acc = leaf._accumulator() if leaf._accumulator is not None else None
     if acc is None:
         acc = _new_node(AccumulateGrad)
+        acc._seq = _ACC_SEQ + acc._seq
         acc.variable = leaf
         leaf._accumulator = weakref.ref(acc)
         leaf.__dict__["_acc_strong"] = acc   # lives as long as the leaf
@@ -153,56 +281,92 @@ def should_record(o, inputs):
     return False
 
 
+def _node_name(o, arrays, inputs):
+    spec = o.node
+    if isinstance(spec, str):
+        return spec
+    return spec(arrays, inputs)
+
+
 def record(o, entry, arrays, inputs, outputs, name=None):
-    """Attach a node for op `o` to its float outputs."""
+    """Attach a node for op `o` (None for apply_function) to its floating outputs."""
     if name is None:
-        name = o.node if isinstance(o.node, str) else o.node(arrays, inputs)
-    node = _new_node(node_class(name))
+        name = _node_name(o, arrays, inputs)
+    cls = _node_classes.get(name) or node_class(name)
+    node = cls.__new__(cls)
     node._entry = entry
-    node._arrays = tuple(arrays)
-    diff, edges, saved = [], [], []
-    counts = {}
-    saves = o.saves if o is not None else ()
+    node._arrays = arrays if type(arrays) is tuple else tuple(arrays)
+    node._nout = len(outputs)
+    node._seq = next(_counter)
+    node._x = None
+    saves = o.saves if o is not None else None
+    if saves:
+        names = o.tensor_params + o.list_params
+        save_slots = {i for i, n in enumerate(names) if n in saves}
+    keep_int = o is not None and o.name in _NUMBER_EDGE_OPS
+    edges, diff, saved = [], [], []
+    counts = None
     for slot, t in inputs:
-        j = counts.get(slot, -1) + 1 if isinstance(arrays[slot], tuple) else None
-        counts[slot] = j if j is not None else 0
-        e = edge(t)
-        edges.append(e)
+        if type(arrays[slot]) is tuple:
+            counts = counts or {}
+            j = counts[slot] = counts.get(slot, -1) + 1
+        else:
+            j = None
+        key = (slot, j)
+        if t._gver is not None:
+            t._refresh_grad_fn()
         if t._requires_grad:
-            diff.append(((slot, j), len(edges) - 1))
-            pname = _slot_name(o, slot)
-            if saves is None or (pname is not None and pname in saves):
-                saved.append((t, t._version))
+            diff.append((key, len(edges)))
+            fn = t._grad_fn
+            edges.append((fn, t._output_nr) if fn is not None else (accumulator(t), 0))
+        elif keep_int or t.dtype.is_floating_point or t.dtype.is_complex:
+            edges.append((None, 0))
+        if saves is None:
+            box = t._verbox
+            saved.append((key, box, box[0], t, False))     # checked if the backward reads it
+        elif saves and slot in save_slots:
+            box = t._verbox
+            saved.append((key, box, box[0], t, True))      # declared: always checked
+    if keep_int and len(edges) < 2:
+        edges.append((None, 0))      # the wrapped Python number of `x * 2`
+        if o.name in ("mul", "div"):
+            # torch saves that number for the gradient: a second backward through it raises
+            saved.append((("number", None), [0], 0, None, True))
     node.next_functions = tuple(edges)
     node._diff = tuple(diff)
-    node._saved = tuple(saved)
-    node._nout = len(outputs)
     for i, out in enumerate(outputs):
-        if out.dtype.is_floating_point or out.dtype.is_complex:
+        dt = out.dtype
+        if dt.is_floating_point or dt.is_complex:
             out._requires_grad = True
             out._grad_fn = node
             out._output_nr = i
+            if saves and "result" in saves:
+                box = out._verbox
+                saved.append((("result", i), box, box[0], weakref.ref(out), True))
+    node._saved = tuple(saved)
+    if anomaly_mode._enabled:
+        anomaly_mode.remember_forward(node)
     return node
 
 
-def _slot_name(o, slot):
-    if o is None:
-        return None
-    names = o.tensor_params + o.list_params
-    return names[slot] if slot < len(names) else None
+# -- backward functions ------------------------------------------------------------------------
+
+def _set_slot(args, key, x):
+    i, j = key
+    if j is None:
+        args[i] = x
+    else:
+        lst = list(args[i])
+        lst[j] = x
+        args[i] = tuple(lst)
 
 
 def _make_backward(fn, diff):
     def backward(arrays, cts):
         def partial_fn(*d):
             args = list(arrays)
-            for (i, j), x in zip(diff, d):
-                if j is None:
-                    args[i] = x
-                else:
-                    lst = list(args[i])
-                    lst[j] = x
-                    args[i] = tuple(lst)
+            for key, x in zip(diff, d):
+                _set_slot(args, key, x)
             return fn(*args)
         primals = [arrays[i] if j is None else arrays[i][j] for i, j in diff]
         out, pull = jax.vjp(partial_fn, *primals)
@@ -211,7 +375,7 @@ def _make_backward(fn, diff):
         full = []
         for ct, o in zip(cts, outs):
             if ct is not None:
-                full.append(ct.astype(o.dtype))
+                full.append(ct.astype(o.dtype) if ct.dtype != o.dtype else ct)
             elif jnp.issubdtype(o.dtype, jnp.inexact):
                 full.append(jnp.zeros(o.shape, o.dtype))
             else:
@@ -220,96 +384,329 @@ def _make_backward(fn, diff):
     return backward
 
 
+def _abstract(x):
+    if x is None:
+        return None
+    if isinstance(x, tuple):
+        return tuple(_abstract(v) for v in x)
+    return jax.ShapeDtypeStruct(np.shape(x), x.dtype)
+
+
+def _analyse_needs(fn, diff, arrays, nout):
+    """Which (slot, j) of `arrays` the backward for `diff` reads, after dead-code elimination."""
+    try:
+        from jax._src.interpreters import partial_eval as pe
+        abstract = tuple(_abstract(a) for a in arrays)
+        out = jax.eval_shape(fn, *abstract)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        cts = tuple(jax.ShapeDtypeStruct(o.shape, o.dtype) if jnp.issubdtype(o.dtype, jnp.inexact)
+                    else None for o in outs)
+        closed = jax.make_jaxpr(_make_backward(fn, diff))(abstract, cts)
+        jaxpr = closed.jaxpr
+        _, used = pe.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
+    except Exception:  # an exotic function: assume it reads everything
+        return _ALL
+    needs, k = set(), 0
+    for i, a in enumerate(arrays):
+        if isinstance(a, tuple):
+            for j in range(len(a)):
+                if used[k]:
+                    needs.add((i, j))
+                k += 1
+        elif a is not None:
+            if used[k]:
+                needs.add((i, None))
+            k += 1
+    return frozenset(needs)
+
+
+# torch names the first node of a derivative formula; for higher-order graphs we name the
+# recorded backward after the formula's last op where that is well known.
+_DOUBLE_BACKWARD_NAMES = {
+    "TanhBackward0": "TanhBackwardBackward0", "SigmoidBackward0": "SigmoidBackwardBackward0",
+    "SumBackward0": "ExpandBackward0", "SumBackward1": "ExpandBackward0",
+    "MeanBackward0": "DivBackward0", "MeanBackward1": "DivBackward0", "MmBackward0": "MmBackward0",
+    "ReluBackward0": "ThresholdBackwardBackward0", "NegBackward0": "NegBackward0",
+    "DivBackward0": "DivBackward0", "LogBackward0": "DivBackward0",
+}
+
+
 def _differentiable_backward(node, cts):
     """Backward as a recorded op (create_graph=True): its result can be differentiated again."""
-    from ..ops import _registry
-    diff_tensors = [_saved_input(node, k) for k in range(len(node._diff))]
-    bwd = _make_backward(node._entry.fn, node._diff_key())
+    from .._tensor import Tensor
+    from ..ops._registry import _Entry
     arrays = node._arrays
+    diff = node._diff_key()
     present = tuple(c is not None for c in cts)
+    leaves, treedef = jax.tree_util.tree_flatten(arrays)
+    index = _leaf_index(arrays)
+    key = ("create_graph", diff, present, treedef)
+    entry = node._entry.bwd.get(key)
+    if entry is None:
+        bwd = _make_backward(node._entry.fn, diff)
+        n = len(leaves)
 
-    def fn(*values):
-        d, c = values[:len(diff_tensors)], values[len(diff_tensors):]
-        it = iter(c)
-        full_cts = tuple(next(it) if p else None for p in present)
-        args = list(arrays)
-        for ((i, j), _), x in zip(node._diff, d):
-            if j is None:
-                args[i] = x
-            else:
-                lst = list(args[i])
-                lst[j] = x
-                args[i] = tuple(lst)
-        return tuple(bwd(tuple(args), full_cts))
-    tensors = diff_tensors + [c for c in cts if c is not None]
-    # torch names the node of a first derivative after the last op of its formula, most often a Mul
-    return _registry.apply_function(fn, tensors, node="MulBackward0")
+        def fn(*values):
+            args = jax.tree_util.tree_unflatten(treedef, values[:n])
+            it = iter(values[n:])
+            full = tuple(next(it) if p else None for p in present)
+            return tuple(bwd(args, full))
+        entry = node._entry.bwd[key] = _Entry(fn)
+    tensors = {}
+    for k, (pos, _) in enumerate(node._diff):
+        tensors[index[pos]] = _saved_input(node, k)
+    values = list(leaves)
+    inputs = [(i, t) for i, t in sorted(tensors.items())]
+    for c in cts:
+        if c is not None:
+            inputs.append((len(values), c))
+            values.append(c._value())
+    values = tuple(values)
+    result = entry.fwd(*values)
+    device = cts[0]._device if cts and cts[0] is not None else None
+    outs = [Tensor._from_value(r, device=device) for r in result]
+    if should_record(None, inputs):
+        name = _DOUBLE_BACKWARD_NAMES.get(type(node).__name__, "MulBackward0")
+        record(None, entry, values, inputs, outs, name=name)
+    return outs
+
+
+def _leaf_index(arrays):
+    """(slot, j) -> position among the flattened leaves of `arrays`."""
+    index, k = {}, 0
+    for i, a in enumerate(arrays):
+        if isinstance(a, tuple):
+            for j in range(len(a)):
+                index[(i, j)] = k
+                k += 1
+        elif a is not None:
+            index[(i, None)] = k
+            k += 1
+    return index
 
 
 def _saved_input(node, k):
-    """The k-th differentiable input of a node as a tensor with its own history."""
-    fn, nr = node.next_functions[node._diff[k][1]]
-    values = node._arrays
-    (i, j), _ = node._diff[k]
-    value = values[i] if j is None else values[i][j]
+    """The k-th differentiable input of a node: its snapshot value, with the input's history."""
     from .._tensor import Tensor
+    fn, nr = node.next_functions[node._diff[k][1]]
+    (i, j), _ = node._diff[k]
+    value = node._arrays[i] if j is None else node._arrays[i][j]
     t = Tensor._from_value(value)
     t._requires_grad = True
     if isinstance(fn, AccumulateGrad):
-        return fn.variable
-    t._grad_fn, t._output_nr = fn, nr
+        # a stand-in for the leaf: gradients reach the leaf's own AccumulateGrad
+        t._accumulator = weakref.ref(fn)
+    else:
+        t._grad_fn, t._output_nr = fn, nr
     return t
+
+
+def _op_of(node):
+    from ..ops._registry import OPS
+    for o in OPS.values():
+        for e in o.cache.values():
+            if e is node._entry:
+                return o
+    return None
+
+
+def _saved_attribute(node, pname):
+    """grad_fn._saved_<name>: the tensor the backward reads for parameter `name` (or result)."""
+    from .._tensor import Tensor
+    saved = node._saved
+    if saved is _FREED:
+        node._check_saved()
+    o = _op_of(node)
+    if pname == "result":
+        for item in saved:
+            if item[0][0] == "result":
+                t = item[3]()
+                if t is not None:
+                    return t
+    names = (o.tensor_params + o.list_params) if o is not None else ()
+    if pname == "self" and names:
+        pname = names[0]     # torch calls the first argument self
+    for item in saved:
+        slot = item[0][0]
+        if isinstance(slot, int) and slot < len(names) and names[slot] == pname:
+            return item[3]
+    if node._arrays is not None and pname in names:
+        slot = names.index(pname)
+        v = node._arrays[slot]
+        if v is not None and not isinstance(v, tuple):
+            return Tensor._from_value(v)
+    raise AttributeError("'%s' object has no attribute '_saved_%s'" % (type(node).__name__, pname))
 
 
 # -- in-place rebasing and hooks ---------------------------------------------------------------
 
 def rebase_inplace(t, result):
-    """After `t.op_(...)`, t's history is the op's node (torch's rebase_history)."""
-    if result._grad_fn is None:
-        if t._base is not None and t._base._requires_grad and is_grad_enabled():
-            pass
+    """After `t.op_(...)` computed `result` out of place, t's history becomes the op's node
+    (torch's rebase_history); a write through a view records CopySlices on the base. Called
+    before the write, so a refused in-place op leaves the tensor untouched."""
+    node = result._grad_fn
+    if node is None:
         return
     if t._grad_fn is None and t._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if t._base is not None and t._base._requires_grad and t._base._grad_fn is None:
+    # a differentiable view (made by a view op); .detach()/.data aliases share memory only
+    base = t._base if t._gver is not None else None
+    if base is not None and base._requires_grad and base._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
-    t._grad_fn = result._grad_fn
+    multi = t.__dict__.get("_multi_output") if base is not None else None
+    if multi is not None:   # an output of split/unbind/chunk (set in Tensor._make_view_of)
+        raise RuntimeError(("Output %d of %s is a view and is being modified inplace. " % multi[:2] if multi[2] else
+                            "A view was created in no_grad mode and is being modified inplace with grad mode "
+                            "enabled. ") + "This view is the output of a function that returns multiple views. "
+                           "Such functions do not allow the output views to be modified inplace. You should "
+                           "replace the inplace operation by an out-of-place one.")
+    own = _ran_on(node, t)
+    _rebase_saved(node, t, result, own)
+    if t._retains_grad and t._grad_fn is not None:
+        _move_retained(t, t._grad_fn, node, result._output_nr)
+    if base is not None and base is not t:
+        if own:
+            _copy_slices_from(node, base, t)
+        else:
+            _copy_slices(base, t, result)
+    t._grad_fn = node
     t._output_nr = result._output_nr
     t._requires_grad = True
-    base = t._base
-    if base is not None and base is not t:
-        # the base now depends on the new view values: record the write as CopySlices
-        _record_copy_slices(base, t, result)
 
 
-def _record_copy_slices(base, view, result):
-    from ..ops import _registry
-    key = (base._shape, view._shape, view._stride, view._offset)
-    out, = _registry.apply_function(_write_fn(*key), [base, result], node="CopySlices",
-                                    key=("copy_slices",) + key)
-    base._grad_fn = out._grad_fn
+def _ran_on(node, t):
+    """Whether the in-place op's node took t itself as its first argument."""
+    saved = node._saved
+    if saved and saved is not _FREED:
+        for item in saved:
+            if item[0] == (0, None) and item[3] is t:
+                return True
+    arrays = node._arrays
+    if not arrays:
+        return False
+    if t._base is None:
+        current = t._data if t._host is None else None
+    else:
+        current = t._data if t._cver == t._vbox[0] else None   # storage version: cache is fresh
+    return current is not None and arrays[0] is current
+
+
+def _rebase_saved(node, t, result, own):
+    """The in-place op's own snapshot of t is safe; its saved result is t after the write."""
+    saved = node._saved
+    if not saved or saved is _FREED:
+        return
+    box, after = t._verbox, t._verbox[0] + 1
+    rbox = result._verbox
+    out = []
+    for item in saved:
+        if own and item[0] == (0, None) and item[1] is box:
+            continue
+        if item[1] is rbox:
+            item = (item[0], box, after, weakref.ref(t), item[4])
+        out.append(item)
+    node._saved = tuple(out)
+
+
+def _move_retained(t, old, new, nr):
+    x = old._x
+    if x is None:
+        return
+    keep = []
+    for item in x.retained:
+        if item[1]() is t:
+            new._extra().retained.append((nr, item[1]))
+        else:
+            keep.append(item)
+    x.retained[:] = keep
+
+
+def _copy_slices_from(node, base, view):
+    """torch's CopySlices: the base's new value is base.at[view].set(op(base[view], *others)),
+    with the op's other edges; its first edge is the base's previous history."""
+    from .. import _storage as S
+    from ..ops._registry import _Entry
+    root_value = base._value()
+    geometry = (tuple(root_value.shape), view._shape, view._stride, view._offset, view.dtype.np)
+    entry = node._entry
+    key = ("copy_slices",) + geometry
+    cs = entry.bwd.get(key)
+    if cs is None:
+        read = S.strided_reader(*geometry)
+        same = jnp.issubdtype(root_value.dtype, jnp.complexfloating) == \
+            jnp.issubdtype(view.dtype.np, jnp.complexfloating)
+        write = S._writer(geometry[0], geometry[1], geometry[2], geometry[3], same)
+        op_fn = entry.fn
+
+        def copy_slices(root, *rest):
+            new = op_fn(read(root), *rest)
+            return write(root, new)
+        cs = entry.bwd[key] = _Entry(copy_slices)
+    out = _new_node(node_class("CopySlices"))
+    out._entry = cs
+    out._arrays = (root_value,) + tuple(node._arrays[1:])
+    base_edge = edge(base)
+    out.next_functions = (base_edge,) + tuple(node.next_functions[1:])
+    diff = [((0, None), 0)] if base_edge[0] is not None else []
+    diff.extend(d for d in node._diff if d[0][0] != 0)
+    out._diff = tuple(diff)
+    # what the op saved of its other arguments (and its result, already moved to the view)
+    out._saved = tuple(item for item in node._saved if item[0][0] != 0)
+    base._grad_fn = out
     base._output_nr = 0
     base._requires_grad = True
 
 
-def _write_fn(root_shape, shape, stride, offset):
+def _copy_slices(base, view, result):
+    """CopySlices for a write whose value came from elsewhere (not an op on the view itself)."""
     from .. import _storage as S
-    positions = S.flat_positions(shape, stride, offset).reshape(-1)
+    from ..ops._registry import _Entry
+    root_value = base._value()
+    geometry = (tuple(root_value.shape), view._shape, view._stride, view._offset)
+    key = ("copy_slices_value",) + geometry
+    entry = _GENERIC_CS.get(key)
+    if entry is None:
+        same = jnp.issubdtype(root_value.dtype, jnp.complexfloating) == \
+            jnp.issubdtype(view.dtype.np, jnp.complexfloating)
+        entry = _GENERIC_CS[key] = _Entry(S._writer(*geometry, same))
+    out = _new_node(node_class("CopySlices"))
+    out._entry = entry
+    out._arrays = (root_value, result._value())
+    be, re_ = edge(base), edge(result)
+    out.next_functions = (be, re_)
+    out._diff = tuple(d for d in ((((0, None), 0) if be[0] is not None else None),
+                                  (((1, None), 1) if re_[0] is not None else None)) if d is not None)
+    base._grad_fn = out
+    base._output_nr = 0
+    base._requires_grad = True
 
-    def write(root, new):
-        return root.reshape(-1).at[positions].set(new.reshape(-1).astype(root.dtype)).reshape(root_shape)
-    return write
+
+_GENERIC_CS = {}
 
 
 def register_tensor_hook(t, hook):
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._gver is not None:
+        t._refresh_grad_fn()
     if t._grad_fn is None:
-        node = accumulator(t)
-        node._pre_hooks = (node._pre_hooks or []) + [(0, hook)]
-        return _Handle(node, "_pre_hooks", (0, hook))
+        node, nr = accumulator(t), 0
+    else:
+        node, nr = t._grad_fn, t._output_nr
+    hooks = node._extra().tensor_pre_hooks
+    item = (nr, hook)
+    hooks.append(item)
+    return _Handle(hooks, item)
+
+
+def retain(t):
+    """Tensor.retain_grad on a non-leaf: its gradient is stored in .grad during backward."""
+    if t._gver is not None:
+        t._refresh_grad_fn()
     node = t._grad_fn
-    entry = (t._output_nr, hook)
-    node._pre_hooks = (node._pre_hooks or []) + [entry]
-    return _Handle(node, "_pre_hooks", entry)
+    retained = node._extra().retained
+    for _, ref in retained:
+        if ref() is t:
+            return
+    retained.append((t._output_nr, weakref.ref(t)))

@@ -277,12 +277,18 @@ _UNARY = [
 ]
 
 
+# ops whose torch derivative reads the output, not the input (an in-place change of the output
+# then breaks backward, one of the input does not): NOTE [The tape] in autograd/graph.py
+_SAVES_RESULT = frozenset(("exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "tanh", "sigmoid", "relu",
+                           "reciprocal"))
+
+
 def _unary(name, jfn, promote, node, aliases):
     def impl(input):
         return jfn(input)
     impl.__name__ = name
     op(promote=promote, inplace=True, node=node, aliases=aliases, dunder="neg" if name == "neg" else None,
-       rdunder=False, saves=() if name == "neg" else None)(impl)
+       rdunder=False, saves=() if name == "neg" else ("result",) if name in _SAVES_RESULT else None)(impl)
 
 
 for _row in _UNARY:

@@ -193,13 +193,13 @@ def _softmax_rule(dims, zero_dims, numbers):
     return P.to_float(dims, zero_dims, numbers)
 
 
-@op(promote=_softmax_rule, node="SoftmaxBackward0", aliases=())
+@op(promote=_softmax_rule, node="SoftmaxBackward0", aliases=(), saves=("result",))
 def softmax(input, dim, dtype=None):
     x = _with_dtype(input, dtype)
     return jax.nn.softmax(x, axis=_dims(dim, x.ndim)[0]) if x.ndim else jnp.ones_like(x)
 
 
-@op(promote=_softmax_rule, node="LogSoftmaxBackward0")
+@op(promote=_softmax_rule, node="LogSoftmaxBackward0", saves=("result",))
 def log_softmax(input, dim, dtype=None):
     x = _with_dtype(input, dtype)
     return jax.nn.log_softmax(x, axis=_dims(dim, x.ndim)[0]) if x.ndim else jnp.zeros_like(x)
