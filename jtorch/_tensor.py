@@ -102,6 +102,8 @@ class Tensor:
         meta = o.view(src._shape, src._stride, src._offset, *sargs)
         if isinstance(meta, list):
             meta = meta[index]
+            # torch forbids in-place writes to outputs of split/unbind/chunk that autograd records
+            self.__dict__["_multi_output"] = (index, o.node.replace("Backward0", ""), src._requires_grad)
         shape, stride, offset = meta
         parent_read = src._read
         fn = entry.fwd

@@ -6,7 +6,8 @@ import jax
 from .. import _device as dev
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._registry import METHODS, apply_function, op
+from ..autograd.function import Function
+from ._registry import METHODS, op
 
 
 @op(function=False, method=False, node="ToCopyBackward0", saves=())
@@ -30,13 +31,27 @@ def _to_dtype(t, dtype, copy=False):
 
 def _to_device(t, device, copy=False):
     device = dev.canonical(device)
-    if device == t._device and not copy:
+    if device is t._device and not copy:
         return t
-    target = dev.jax_device(device)
-    out, = apply_function(lambda x: jax.device_put(x, target), [t], node="ToCopyBackward0",
-                          key=("device_put", str(device)))
-    out._device = device
-    return out
+    return _ToCopy.apply(t, device)
+
+
+class _ToCopy(Function):
+    """A move between devices: an eager jax.device_put each way (a jitted one cannot take a value
+    committed to one device to another), recorded as torch's ToCopyBackward0."""
+
+    @staticmethod
+    def forward(ctx, input, device):
+        ctx.source = input._device
+        value = jax.device_put(input._value(), dev.jax_device(device))
+        return Tensor._from_value(value, dtype=input.dtype, device=device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ToCopy.apply(grad, ctx.source), None
+
+
+_ToCopy._backward_cls.__name__ = _ToCopy._backward_cls.__qualname__ = "ToCopyBackward0"
 
 
 def _parse_to(args, kwargs):
@@ -103,11 +118,15 @@ def cuda(self, device=None, non_blocking=False, memory_format=None):
                       (device if not isinstance(device, int) else "cuda:%d" % device))
 
 
+def get_device(self):
+    return -1 if self._device.type == "cpu" else self._device.index
+
+
 def contiguous(self, memory_format=None):
     return self if self.is_contiguous() else clone(self)
 
 
-METHODS.update(to=to, type=type, cpu=cpu, cuda=cuda, contiguous=contiguous)
+METHODS.update(to=to, type=type, cpu=cpu, cuda=cuda, contiguous=contiguous, get_device=get_device)
 
 _CASTS = {"float": D.float32, "double": D.float64, "half": D.float16, "bfloat16": D.bfloat16,
           "long": D.int64, "int": D.int32, "short": D.int16, "char": D.int8, "byte": D.uint8,

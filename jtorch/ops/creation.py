@@ -350,3 +350,37 @@ ByteTensor = _legacy_type("ByteTensor", D.uint8)
 BoolTensor = _legacy_type("BoolTensor", D.bool)
 LEGACY_TYPES = (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor,
                 CharTensor, ByteTensor, BoolTensor)
+
+
+# -- complex numbers from parts ----------------------------------------------------------------------
+
+def _check_parts(real, imag, second="second"):
+    names = {np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)}
+    a, b = real.dtype, imag.dtype
+    if a.np not in names or b.np not in names:
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got %s and %s"
+                           % (a._legacy, b._legacy))
+    if a is not b:
+        raise RuntimeError("Expected object of scalar type %s but got scalar type %s for %s argument"
+                           % (a._legacy, b._legacy, second))
+
+
+def _complex_of(re, im):
+    return jax.lax.complex(re, im) if re.dtype != jnp.float16 else jax.lax.complex(re.astype(jnp.float32),
+                                                                                    im.astype(jnp.float32))
+
+
+from ._registry import op as _op  # noqa: E402
+
+
+@_op(tensors="real imag", node="ComplexBackward0", method=False, check=_check_parts)
+def complex(real, imag):
+    re, im = jnp.broadcast_arrays(real, imag)
+    return _complex_of(re, im)
+
+
+@_op(tensors="abs angle", node="PolarBackward0", method=False,
+     check=lambda abs, angle: _check_parts(abs, angle))
+def polar(abs, angle):
+    r, th = jnp.broadcast_arrays(abs, angle)
+    return _complex_of(r * jnp.cos(th), r * jnp.sin(th))

@@ -9,6 +9,7 @@ to check."""
 import builtins
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -65,7 +66,7 @@ def _parse(self, index):
     for item in index:
         if isinstance(item, (builtins.bool, np.bool_)):
             item = Tensor._from_value(jnp.asarray(builtins.bool(item)))
-        elif isinstance(item, (list, np.ndarray)):
+        elif isinstance(item, (list, tuple, np.ndarray)):
             item = _as_index_tensor(item, self._device)
         elif isinstance(item, Tensor) and item.dim() == 0 and not (item.dtype is D.bool or item.dtype is D.uint8) \
                 and not (item.dtype.is_floating_point or item.dtype.is_complex):
@@ -84,7 +85,7 @@ def _parse(self, index):
     shape = self._shape
     if consumed > len(shape):
         raise IndexError("too many indices for tensor of dimension %d" % len(shape))
-    basic, adv, d, any_adv = [], [], 0, False
+    basic, adv, d, any_adv, k_adv = [], [], 0, False, 0
     for item in items:
         if item is Ellipsis:
             for _ in range(len(shape) - consumed):
@@ -122,23 +123,25 @@ def _parse(self, index):
                 for j, (a, b) in enumerate(zip(item._shape, sub)):
                     if a != b:
                         raise IndexError("The shape of the mask %s at index %d does not match the shape of the "
-                                         "indexed tensor %s at index %d" % (list(item._shape), j, list(sub), d + j))
+                                         "indexed tensor %s at index %d" % (list(item._shape), j, list(shape), d + j))
             for nz in _index_from_mask(item, self._device):
                 basic.append((0, shape[d], 1))
                 adv.append(nz)
                 d += 1
+                k_adv += 1
         else:
             any_adv = True
             n = shape[d]
             v = _concrete(item)
             if v is not None and v.size:
                 bad = v[(v >= n) | (v < -n)]
-                if bad.size:
+                if bad.size:   # torch counts the dimension among the index tensors
                     raise IndexError("index %d is out of bounds for dimension %d with size %d"
-                                     % (int(bad.reshape(-1)[0]), d, n))
+                                     % (int(bad.reshape(-1)[0]), k_adv, n))
             basic.append((0, n, 1))
             adv.append(item)
             d += 1
+            k_adv += 1
     return tuple(basic), (adv if any_adv else None)
 
 
@@ -170,11 +173,11 @@ def _trivial(basic, shape):
 
 
 def _basic_node_name(basic, shape, bare):
-    """The grad_fn torch shows: that of the last select/slice/unsqueeze applied (full slices are skipped)."""
-    if bare:
-        b = basic[0] if basic else None
-        return "SelectBackward0" if isinstance(b, int) else "UnsqueezeBackward0" if b is None and basic else \
-            "SliceBackward0" if isinstance(b, tuple) else "AliasBackward0"
+    """The grad_fn torch shows: that of the last select/slice/unsqueeze applied (full slices are skipped,
+    except for a bare `x[:]`)."""
+    if bare is not None:
+        return "SliceBackward0" if isinstance(bare, slice) else "AliasBackward0" if bare is Ellipsis else \
+            "UnsqueezeBackward0" if bare is None else "SelectBackward0"
     name, d = "AliasBackward0", 0
     for b in basic:
         if b is None:
@@ -209,7 +212,9 @@ def _basic_op(name):
     return _BASIC_OPS[name]
 
 
-def _basic_view(self, basic, bare=False):
+def _basic_view(self, basic, bare=()):
+    """bare: the index itself when it was not a tuple (x[:] is a SliceBackward0, x[:, :] an alias)."""
+    bare = None if bare == () else bare
     return _basic_op(_basic_node_name(basic, self._shape, bare))(self, basic)
 
 
@@ -239,13 +244,36 @@ def _index_put(input, values, indices, template, accumulate=False):
         raise RuntimeError("shape mismatch: value tensor of shape %s cannot be broadcast to indexing result of "
                            "shape %s" % (list(v.shape), list(target))) from None
     v = jnp.broadcast_to(v.astype(input.dtype), target)
-    return input.at[idx].add(v) if accumulate else input.at[idx].set(v)
+    if accumulate:
+        return input.at[idx].add(v)
+    return set_at(input, v, tuple(indices), lambda arrays: _jax_index(template, arrays))
+
+
+def set_at(x, v, arrays, build):
+    """x.at[build(arrays)].set(v), v of the indexed shape, with torch's gradient: every value gets
+    its target's gradient even when indices repeat (JAX's scatter gives it to one of them)."""
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return x.at[build(arrays)].set(v)
+
+    @jax.custom_vjp
+    def f(x, v, arrays):
+        return x.at[build(arrays)].set(v)
+
+    def fwd(x, v, arrays):
+        return f(x, v, arrays), arrays
+
+    def bwd(arrays, g):
+        idx = build(arrays)
+        return g.at[idx].set(0), g[idx], None
+    f.defvjp(fwd, bwd)
+    return f(x, v, arrays)
 
 
 def getitem(self, index):
     basic, adv = _parse(self, index)
     if adv is None:
-        return _basic_view(self, basic, bare=not isinstance(index, tuple))
+        return _basic_view(self, basic, bare=() if isinstance(index, tuple) else
+                           index if index is None or index is Ellipsis or isinstance(index, slice) else 0)
     view = self if _trivial(basic, self._shape) else _basic_view(self, basic)
     arrays = [a for a in adv if a is not None]
     return _index(view, arrays, _template(adv))
@@ -254,19 +282,20 @@ def getitem(self, index):
 def setitem(self, index, value):
     from .._tensor import Tensor
     from ..autograd.grad_mode import is_grad_enabled
-    from .creation import tensor
-    if not isinstance(value, Tensor):
-        if isinstance(value, (list, tuple, np.ndarray)):
-            value = tensor(value, dtype=self.dtype, device=self._device)
-        elif not isinstance(value, (int, float, complex, builtins.bool, np.number)):
-            raise TypeError("can't assign a %s to a %s" % (type(value).__name__, _legacy(self)))
+    if not isinstance(value, (Tensor, int, float, complex, builtins.bool, np.number)):
+        raise TypeError("can't assign a %s to a %s" % (type(value).__name__, _legacy(self)))
     basic, adv = _parse(self, index)
     graph = is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if adv is None:
         if graph:
             # torch writes through the view: the base's history becomes CopySlices
             view = _basic_view(self, basic)
-            view.copy_(value.reshape(_strip_ones(value._shape, view.dim())) if isinstance(value, Tensor) else value)
+            if isinstance(value, Tensor):
+                stripped = _strip_ones(value._shape, view.dim())
+                # no reshape node when nothing changes: torch's CopySlices edges point at value itself
+                view.copy_(value.reshape(stripped) if stripped != tuple(value._shape) else value)
+            else:
+                view.fill_(value)
             return
         self._inplace_update(_index_put_basic(self, value, basic))
         return
@@ -404,12 +433,10 @@ def _scatter_impl(input, dim, index, src, reduce=None):
         src = src[tuple(slice(0, s) for s in index.shape)]
     src = jnp.broadcast_to(jnp.asarray(src).astype(input.dtype), index.shape)
     if reduce in ("add", "sum"):
-        out = input.at[idx].add(src)
-    elif reduce in ("multiply", "prod"):
-        out = input.at[idx].multiply(src)
-    else:
-        out = input.at[idx].set(src)
-    return out
+        return input.at[idx].add(src)
+    if reduce in ("multiply", "prod"):
+        return input.at[idx].multiply(src)
+    return set_at(input, src, (index,), lambda a: _along(a[0], d))
 
 
 @op(tensors="input index src", inplace=True, node="ScatterBackward0", function=False, method=False,
@@ -498,8 +525,9 @@ def _check_index_nd(input, dim, index, name, src=None, src_name="source", exc=Ru
     if index.dtype not in (D.int64, D.int32):
         raise RuntimeError("%s(): Expected dtype int32/int64 for index" % name)
     if index.dim() > 1:
-        raise IndexError("%s(): Index is supposed to be a vector" % name if name != "index_fill_" else
-                         "Index has to be a vector/scalar")
+        if name == "index_fill_":
+            raise RuntimeError("Index has to be a vector/scalar")
+        raise IndexError("%s(): Index is supposed to be a vector" % name)
     d = V.wrap(dim, input.dim())
     n = input._shape[d] if input._shape else 1
     if src is not None:
@@ -529,7 +557,8 @@ def index_add(input, dim, index, source, *, alpha=1):
         fmt="index_copy_(): index {i} is out of bounds for dimension {d} with size {n}"))
 def index_copy(input, dim, index, source):
     d = V.wrap(dim, input.ndim)
-    return input.at[_idx(d, index)].set(source.astype(input.dtype).reshape(input[_idx(d, index)].shape))
+    src = source.astype(input.dtype).reshape(input[_idx(d, index)].shape)
+    return set_at(input, src, (index,), lambda a: _idx(d, a[0]))
 
 
 @op(tensors="input index value", inplace=True, node="IndexFillBackward0",
@@ -566,7 +595,7 @@ def masked_select(input, mask):
     if mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from .shape import _broadcast_shape, _expand
-    shape = _broadcast_shape([input._shape, mask._shape])
+    shape = _broadcast_shape([mask._shape, input._shape])
     x = _expand(input, shape) if input._shape != shape else input
     m = _concrete(mask)
     if m is None:
@@ -616,8 +645,10 @@ def nonzero(input, *, out=None, as_tuple=False):
             v = v.reshape(1)
         return tuple(Tensor._from_value(jnp.asarray(a, dtype=jnp.int64), device=input._device)
                      for a in np.nonzero(v))
-    nz = np.nonzero(v)
-    stacked = np.stack(nz, axis=1) if nz else np.zeros((int(builtins.bool(v)), 0))
+    if not input._shape:
+        stacked = np.zeros((int(builtins.bool(v)), 0))
+    else:
+        stacked = np.stack(np.nonzero(v), axis=1)
     result = Tensor._from_value(jnp.asarray(stacked, dtype=jnp.int64), device=input._device)
     if out is not None:
         out._assign(result)
@@ -657,7 +688,8 @@ def _check_put(input, index, source, accumulate=False):
 def put(input, index, source, accumulate=False):
     flat = input.reshape(-1)
     i, s = index.reshape(-1), source.reshape(-1).astype(input.dtype)
-    return (flat.at[i].add(s) if accumulate else flat.at[i].set(s)).reshape(input.shape)
+    out = flat.at[i].add(s) if accumulate else set_at(flat, s, (i,), lambda a: a[0])
+    return out.reshape(input.shape)
 
 
 @plain
