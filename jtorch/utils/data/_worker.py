@@ -377,6 +377,18 @@ def acquire(n):
     return out
 
 
+def prestart(n):
+    """Start workers ahead of time (DataLoader construction) so that the first iterator finds them
+    warm; at most n idle ones."""
+    with _lock:
+        missing = n - len(_idle)
+    for _ in range(max(0, missing)):
+        w = _Worker()
+        with _lock:
+            _all.append(w)
+            _idle.append(w)
+
+
 def release(workers):
     """Send ("end",) and give the workers back to the pool; their leftovers are drained on reuse."""
     with _lock:

@@ -179,6 +179,8 @@ class DataLoader:
         self._iterator = None
         self._initialized = True
         self.check_worker_number_rationality()
+        if num_workers > 0:
+            _worker.prestart(num_workers)  # interpreters take seconds to start: begin now, in the background
 
     def __setattr__(self, attr, val):
         if self._initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
