@@ -3,7 +3,7 @@ import jax as _jax
 
 # int64 and float64 must be real (DESIGN 5); tensors live on the CPU unless moved, as in torch
 _jax.config.update("jax_enable_x64", True)
-_jax.config.update("jax_default_device", _jax.local_devices(backend="cpu")[0])
+_jax.config.update("jax_default_device", "cpu")
 
 from . import _dtype
 from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8,
@@ -11,7 +11,7 @@ from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, comp
                      can_cast)
 from ._dtype import (float16 as half, float32 as float, float64 as double, complex64 as cfloat,
                      complex128 as cdouble, int16 as short, int32 as int, int64 as long)
-from ._device import device
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._size import Size
 from ._tensor import Tensor
 from .ops import _registry
@@ -24,6 +24,8 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
 from . import autograd  # noqa: F401
 from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: F401
 from . import linalg, cuda, jit  # noqa: F401
+from . import backends  # noqa: F401
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .serialization import save, load  # noqa: F401
 from . import optim  # noqa: F401
 from ._compile import compile  # noqa: F401

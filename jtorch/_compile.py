@@ -4,10 +4,10 @@ NOTE [Compiling a step]
 A compiled function runs the same eager jtorch code, once, inside `jax.jit`, with every state
 tensor it touches swapped for a tracer; the program XLA builds is then replayed on later calls.
 
-* Discovery. The first call runs eagerly while a recorder notes every tensor that existed
+* Discovery. The first two calls run eagerly while a recorder notes every tensor that existed
   before the call and that the call read or wrote (parameters, buffers, .grad, optimizer state,
-  tensors in closures). Running it eagerly first also creates lazily made state (the first
-  .grad, momentum buffers), so the traced program sees the steady state.
+  tensors in closures). The first call also creates lazily made state (the first .grad,
+  momentum buffers) that the second one reads, so the traced program sees the steady state.
 * Trace. The state tensors' values become the jitted function's inputs: during tracing each
   state tensor's `_data` is a tracer, the user's code runs unchanged, and the program returns
   the outputs, every state tensor's new value, and the values of tensors the call created that
@@ -15,8 +15,11 @@ tensor it touches swapped for a tracer; the program XLA builds is then replayed 
   in place on every replay. Randomness inside the trace comes from a JAX key drawn from the
   jtorch generator at each call.
 * Guards. The cache key holds the arguments' shapes and dtypes, non-tensor arguments, the state
-  set with its shapes/dtypes/requires_grad/.grad identity, and Python values of the modules and
-  optimizers the function reaches (training flags, hyperparameters). A changed key retraces
+  set with its shapes/dtypes/requires_grad/whether .grad is set, Python values of the modules and
+  optimizers the function reaches (training flags, hyperparameters), and the plain Python values
+  (numbers, strings, shallow lists and dicts of them) in its closure and the globals it names.
+  Other Python state the function reads (attributes of arbitrary objects, deep containers) is
+  frozen at trace time, as torch.jit.trace freezes it. A changed key retraces
   (`jtorch.compile.stats()` counts traces). A state tensor met during a trace that discovery
   did not see is added to the state and the call retraces. Code that needs concrete values
   (`.item()`, printing, `if tensor:`) cannot be traced: that call runs eagerly, with a one-time
@@ -35,8 +38,12 @@ import numpy as np
 from . import _tensor as T
 from ._tensor import Tensor
 
+_NO_SEED = np.uint32(0)
 _STATS = {"traces": 0, "calls": 0, "eager_fallbacks": 0, "cache_hits": 0}
 _MAX_GUARD_RETRACES = 8
+# eager calls that discover the state: the first also creates lazily made state (the first .grad,
+# momentum buffers) that only the second one reads
+_DISCOVERY_CALLS = 2
 
 
 def stats():
@@ -129,6 +136,44 @@ def _reachable_objects(fn, args, kwargs):
     return found
 
 
+_SCALARS = (int, float, bool, str, type(None))
+
+
+def _python_guard(value):
+    """A hashable summary of a plain Python value a function reads from its closure or globals:
+    numbers, strings, and lists/tuples/dicts of them (shallow). None for anything else."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, _SCALARS) for v in value):
+        return (type(value).__name__,) + tuple(value)
+    if isinstance(value, dict) and all(isinstance(v, _SCALARS) for v in value.values()):
+        try:
+            return ("dict",) + tuple(sorted(value.items()))
+        except TypeError:
+            return None
+    return None
+
+
+def _closure_guards(fn):
+    """Guards on the plain Python values in the function's closure and the globals it names."""
+    target = getattr(fn, "__func__", fn)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return ()
+    guards = []
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            guards.append(_python_guard(cell.cell_contents))
+        except ValueError:
+            guards.append(None)
+    g = getattr(target, "__globals__", {})
+    for name in code.co_names:
+        v = g.get(name)
+        if v is not None and not callable(v):
+            guards.append(_python_guard(v))
+    return tuple(guards)
+
+
 def _stateful_kinds():
     """Module, Optimizer and the LR schedulers: the objects whose Python values steer a step."""
     from .nn import Module
@@ -141,13 +186,24 @@ def _scalar_items(d):
                         if isinstance(v, (int, float, bool, str, type(None))) and not k.startswith("__")))
 
 
+_module_lists = weakref.WeakKeyDictionary()
+
+
+def _submodules(module):
+    """A module's modules(), cached: walking the tree on every call costs more than the step."""
+    mods = _module_lists.get(module)
+    if mods is None:
+        mods = _module_lists[module] = list(module.modules())
+    return mods
+
+
 def _python_state(objects):
     """A hashable snapshot of the Python values that steer the traced code."""
     from . import nn, optim
     snap = []
     for obj in objects:
         if isinstance(obj, nn.Module):
-            snap.append(tuple(m.training for m in obj.modules()))
+            snap.append(tuple(m.training for m in _submodules(obj)))
         elif isinstance(obj, optim.Optimizer):
             snap.append(tuple(_scalar_items({k: v for k, v in g.items() if k != "params"})
                               for g in obj.param_groups))
@@ -160,8 +216,9 @@ def _apply_python_state(objects, snap):
     from . import nn, optim
     for obj, values in zip(objects, snap):
         if isinstance(obj, nn.Module):
-            for m, flag in zip(obj.modules(), values):
-                m.training = flag
+            for m, flag in zip(_submodules(obj), values):
+                if m.training != flag:
+                    m.training = flag
         elif isinstance(obj, optim.Optimizer):
             for g, items in zip(obj.param_groups, values):
                 g.update(dict(items))
@@ -202,7 +259,7 @@ class CompiledFunction:
         self.fn = fn
         self.fullgraph = fullgraph
         self.state = []            # pre-existing root tensors the function touches
-        self.discovered = False
+        self.discovery_calls = 0
         self.entries = {}
         self.eager_keys = set()
         self.guard_retraces = 0
@@ -220,11 +277,12 @@ class CompiledFunction:
         _STATS["calls"] += 1
         if self.always_eager:
             return self.fn(*args, **kwargs)
-        if not self.discovered:
+        if self.discovery_calls < _DISCOVERY_CALLS:
             return self._discover(args, kwargs)
         objects = _reachable_objects(self.fn, args, kwargs)
         leaves, treedef = _tensor_leaves((args, kwargs))
-        key = (treedef, tuple(_leaf_key(x) for x in leaves), self._state_key(), _python_state(objects))
+        key = (treedef, tuple(_leaf_key(x) for x in leaves), self._state_key(), _python_state(objects),
+               _closure_guards(self.fn))
         if key in self.eager_keys:
             _STATS["eager_fallbacks"] += 1
             return self.fn(*args, **kwargs)
@@ -256,8 +314,7 @@ class CompiledFunction:
         return result
 
     def _state_key(self):
-        return tuple((t._shape, t.dtype.name, t._requires_grad, id(t._grad) if t._grad is not None else None)
-                     for t in self.state)
+        return tuple((t._shape, t.dtype.name, t._requires_grad, t._grad is None) for t in self.state)
 
     def _discover(self, args, kwargs):
         rec = _Recorder()
@@ -265,8 +322,9 @@ class CompiledFunction:
             out = self.fn(*args, **kwargs)
         arg_roots = {id(t if t._base is None else t._base) for t in _tensor_leaves((args, kwargs))[0]
                      if isinstance(t, Tensor)}
-        self.state = [t for i, t in rec.touched_roots.items() if i not in arg_roots]
-        self.discovered = True
+        known = {id(t) for t in self.state}
+        self.state += [t for i, t in rec.touched_roots.items() if i not in arg_roots and i not in known]
+        self.discovery_calls += 1
         return out
 
     def _trace(self, leaves, treedef, objects):
@@ -322,7 +380,9 @@ class CompiledFunction:
                 entry.out_is_tensor = out_is_tensor
                 entry.python_consts = [v for v, is_t in zip(out_values, out_is_tensor) if not is_t]
                 entry.python_after = _python_state(objects)
+                entry.python_changes = entry.python_after != python_before
                 entry.needs_node = not rec.ran_backward
+                entry.uses_random = R._traced_used
                 return tuple(tensor_outs) + tuple(new_state) + tuple(t._data for t in entry.escaped)
             except jax.errors.ConcretizationTypeError as e:
                 raise _NeedsEager("it needs a concrete value (%s)" % type(e).__name__) from None
@@ -335,7 +395,7 @@ class CompiledFunction:
                     raise _NeedsEager(str(e).split(" (")[0]) from None
                 raise
             finally:
-                for t, data, host in saved + rec.originals:
+                for t, data, host in rec.originals + saved:   # state last: its originals are tracers
                     t._data, t._host = data, host
                 _apply_python_state(objects, python_before)
 
@@ -348,10 +408,14 @@ class CompiledFunction:
         from .ops._registry import _Entry as OpEntry
         state = self.state
         arg_tensors = [x for x in leaves if isinstance(x, Tensor)]
-        seed = R.compile_seed()
+        first = not hasattr(entry, "uses_random")
+        # the generator advances only for programs that draw random numbers, as eager code would
+        seed = R.compile_seed(peek=first) if first or entry.uses_random else _NO_SEED
         inputs = state + arg_tensors
         values = [t._value() for t in inputs]
         results = entry.jitted(seed, *values)
+        if first and entry.uses_random:
+            R.compile_seed()
         n_tensor_out = sum(entry.out_is_tensor)
         outs = results[:n_tensor_out]
         new_state = results[n_tensor_out:n_tensor_out + len(state)]
@@ -362,7 +426,8 @@ class CompiledFunction:
         for t, v in zip(entry.escaped, escaped_values):
             t._data = v
             t._vbox[0] += 1
-        _apply_python_state(objects, entry.python_after)
+        if entry.python_changes:
+            _apply_python_state(objects, entry.python_after)
         out_tensors = [Tensor._from_value(v) for v in outs]
         inputs_pairs = list(enumerate(inputs))
         if entry.needs_node and graph.should_record(None, inputs_pairs) and any(

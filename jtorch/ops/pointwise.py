@@ -1,4 +1,6 @@
 """Pointwise ops: arithmetic, comparison, logical, bitwise and unary math."""
+import builtins
+
 import jax
 import jax.numpy as jnp
 
@@ -136,8 +138,8 @@ gt = _comparison("gt", jnp.greater, "gt", ("greater",))
 ge = _comparison("ge", jnp.greater_equal, "ge", ("greater_equal",))
 
 
-@op(tensors="input other", method=True, differentiable=False)
-def equal(input, other):
+@op(tensors="input other", function=False, method=False, differentiable=False, name="_equal")
+def _equal(input, other):
     return jnp.array_equal(input, other) if input.shape == other.shape else jnp.asarray(False)
 
 
@@ -146,8 +148,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-@op(tensors="input other", promote=P.promote, differentiable=False)
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+@op(tensors="input other", promote=P.promote, function=False, method=False, differentiable=False,
+    name="_allclose")
+def _allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return jnp.all(jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -366,3 +369,22 @@ def signbit(input):
 @op(promote=P.promote, inplace=True, node="NanToNumBackward0")
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return jnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# torch.equal and torch.allclose answer with a Python bool, not a tensor
+def equal(input, other):
+    return builtins.bool(_equal(input, other))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return builtins.bool(_allclose(input, other, rtol, atol, equal_nan))
+
+
+def _register_bool_results():
+    from ._registry import METHODS, TORCH
+    for fn in (equal, allclose):
+        TORCH[fn.__name__] = fn
+        METHODS[fn.__name__] = fn
+
+
+_register_bool_results()

@@ -53,6 +53,8 @@ class _TracedDraws:
         self.key = jax.random.key(seed)
 
     def _next(self):
+        global _traced_used
+        _traced_used = True
         self.key, sub = jax.random.split(self.key)
         return sub
 
@@ -90,21 +92,29 @@ class _TracedDraws:
 
 
 _traced = None
+_traced_used = False     # whether the current trace drew any random numbers
 
 
 @contextlib.contextmanager
 def traced_randomness(seed):
-    global _traced
+    global _traced, _traced_used
     prev, _traced = _traced, _TracedDraws(seed)
+    _traced_used = False
     try:
         yield
     finally:
         _traced = prev
 
 
-def compile_seed():
-    """A fresh seed for one compiled call, drawn from (and advancing) the default generator."""
-    return jnp.asarray(default_generator._core.randint(0, 2 ** 31, (), np.int64), dtype=jnp.uint32)
+def compile_seed(peek=False):
+    """A fresh seed for one compiled call, drawn from (and, unless peek, advancing) the default
+    generator."""
+    core = default_generator._core
+    state = core.get_state() if peek else None
+    seed = np.uint32(core.randint(0, 2 ** 31, (), np.int64))
+    if peek:
+        core.set_state(state)
+    return seed
 
 
 def _core(generator):
@@ -207,8 +217,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         like = mean if isinstance(mean, Tensor) else std
         if isinstance(std, Tensor) and builtins.bool((_np(std) < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        values = g.normal_tensor(np.asarray(_np(mean), dtype=like.dtype.np),
-                                 np.asarray(_np(std), dtype=like.dtype.np), like.dtype.np)
+        # a Python number stays a float: torch draws differently for a float and a tensor std
+        as_arg = lambda v: np.asarray(_np(v), dtype=like.dtype.np) if isinstance(v, Tensor) else float(v)
+        values = g.normal_tensor(as_arg(mean), as_arg(std), like.dtype.np)
         return _make(values, like.dtype, like._device, requires_grad, out)
     dtype = _dtype_or_default(dtype)
     return _make(g.normal(_size((size,)), mean, std, dtype.np), dtype, device, requires_grad, out)
