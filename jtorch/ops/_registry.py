@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _device as _dev
 from .. import _dtype as D
 from . import _promotion as P
 
@@ -246,6 +247,8 @@ def _forward(o, targs, sargs):
         else:
             raise TypeError("%s(): argument '%s' (position %d) must be Tensor, not %s"
                             % (o.name, o.tensor_params[i], i + 1, type(a).__name__))
+    if len(inputs) > 1 and _dev.accelerator_used:
+        _same_device(inputs, arrays)
     compute = o.promote(dims, zero_dims, numbers) if (dims or zero_dims or numbers) else None
     static_numbers = ()
     if number_slots:
@@ -274,6 +277,21 @@ def _forward(o, targs, sargs):
     except (TypeError, ValueError) as e:
         raise _user_error(o, targs, sargs, e) from None
     return result, inputs, entry, arrays
+
+
+def _same_device(inputs, arrays):
+    """torch's check that an op's tensors share a device; a 0-dim CPU tensor may join an accelerator's
+    (torch's CPU scalars), and is moved there. Returns that common device."""
+    common = next((t._device for _, t in inputs if t._device is not _dev.CPU), _dev.CPU)
+    for slot, t in inputs:
+        if t._device is common:
+            continue
+        if t._device is _dev.CPU and not t._shape and type(arrays[slot]) is not tuple:
+            arrays[slot] = jax.device_put(arrays[slot], _dev.jax_device(common))
+            continue
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           "%s and %s!" % (common, t._device))
+    return common
 
 
 def _build(o, sargs, static_numbers, casts):
@@ -322,6 +340,8 @@ def _user_error(o, targs, sargs, e):
 def _wrap(o, result, inputs, sargs, entry):
     from .._tensor import Tensor
     device = inputs[0][1]._device if inputs else None
+    if device is _dev.CPU and len(inputs) > 1 and _dev.accelerator_used:
+        device = next((t._device for _, t in inputs if t._device is not _dev.CPU), device)
     results = result if isinstance(result, (tuple, list)) else (result,)
     outs = []
     for r in results:
