@@ -413,7 +413,7 @@ def _check_scatter(input, dim, index, src=None, value=None, reduce=None, name="s
     if reduce is not None and reduce not in ("add", "multiply", "sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     d = V.wrap(dim, input.dim())
-    if index.dim() != input.dim() and index.numel():
+    if max(index.dim(), 1) != max(input.dim(), 1) and index.numel():  # torch: a 0-d tensor counts as 1-d
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     src_shape = src._shape if isinstance(src, Tensor) else None
     for k in range(index.dim()):
@@ -428,6 +428,8 @@ def _scatter_impl(input, dim, index, src, reduce=None):
     d = V.wrap(dim, input.ndim)
     if input.ndim == 0:
         input, index = input.reshape(1), index.reshape(1)
+    elif index.ndim == 0:  # a 0-d index into a 1-d input (torch treats it as 1-d)
+        index = index.reshape(1)
     idx = _along(index, d)
     if hasattr(src, "ndim") and src.ndim:
         src = src[tuple(slice(0, s) for s in index.shape)]
