@@ -33,6 +33,7 @@ import re
 import stat
 import sys
 import threading
+import types
 import warnings
 
 import jax
@@ -186,7 +187,8 @@ def _torch_globals():
     for d in D.ALL:
         g["torch." + d.name] = d
         for prefix in ("torch.", "torch.cuda."):
-            g[prefix + d._legacy + "Tensor"] = Tensor
+            if not d.is_complex:  # torch has no ComplexFloatTensor-style classes
+                g[prefix + d._legacy + "Tensor"] = Tensor
             g[prefix + d._legacy + "Storage"] = _STORAGE_TYPES[d._legacy + "Storage"]
     g["torch.storage.UntypedStorage"] = _STORAGE_TYPES["UntypedStorage"]
     g["torch.storage.TypedStorage"] = _STORAGE_TYPES["UntypedStorage"]
@@ -359,7 +361,15 @@ def _pickler_class(base):
         def save_global(self, obj, name=None):
             target = _global_name(obj, name)
             if target is None:
-                return super().save_global(obj, name)
+                try:
+                    return super().save_global(obj, name)
+                except pickle.PicklingError:
+                    qualname = name or getattr(obj, "__qualname__", "")
+                    if "<locals>" in qualname:  # raise what torch.save's C pickler raises
+                        error = _c_pickler_local_error()
+                        if error is not None and error[0] is not pickle.PicklingError:
+                            raise error[0](error[1].replace("QUALNAME.<locals>.x", qualname)) from None
+                    raise
             module, qualname = target
             if self.proto >= 4:
                 self.save(module)
@@ -372,7 +382,23 @@ def _pickler_class(base):
 
     if dispatch is not None:
         _Pickler.dispatch = dict(dispatch)
+        # the base table holds the base class's save_global for functions: route them to ours
+        _Pickler.dispatch[types.FunctionType] = lambda self, obj: self.save_global(obj)
     return _Pickler
+
+
+@functools.lru_cache(maxsize=1)
+def _c_pickler_local_error():
+    """(class, message) the C pickler raises for a local function (AttributeError before 3.14)."""
+    def QUALNAME():
+        pass
+    QUALNAME.__qualname__ = "QUALNAME.<locals>.x"
+    QUALNAME.__module__ = __name__
+    try:
+        pickle.Pickler(io.BytesIO(), 2).dump(QUALNAME)
+    except Exception as e:
+        return type(e), str(e)
+    return None
 
 
 def _global_name(obj, name):
@@ -385,8 +411,34 @@ def _global_name(obj, name):
     if public is not None:
         return public
     module = getattr(obj, "__module__", None)
+    if module is None and (name or getattr(obj, "__qualname__", None)):
+        module = pickle.whichmodule(obj, name or obj.__qualname__)  # as pickle finds it
     if isinstance(module, str) and (module == "jtorch" or module.startswith("jtorch.")):
-        return "torch" + module[len("jtorch"):], name or obj.__qualname__
+        name = name or obj.__qualname__
+        parts = module.split(".")[1:]
+        if parts[:1] == ["ops"] or any(p.startswith("_") for p in parts):
+            # defined in a file whose path is jtorch's own: name it where jtorch exposes it, which
+            # is where torch has it (jtorch.nn.functional.relu -> torch.nn.functional.relu)
+            public = _public_home(obj, name)
+            if public is not None:
+                return public, name
+        return "torch" + module[len("jtorch"):], name
+    return None
+
+
+_PUBLIC_NAMESPACES = ("nn.functional", "", "nn", "nn.init", "linalg", "special", "fft", "optim",
+                      "optim.lr_scheduler", "utils.data", "autograd")
+
+
+def _public_home(obj, name):
+    import importlib
+    for ns in _PUBLIC_NAMESPACES:
+        try:
+            mod = importlib.import_module("jtorch." + ns if ns else "jtorch")
+        except ImportError:
+            continue
+        if getattr(mod, name, None) is obj:
+            return "torch." + ns if ns else "torch"
     return None
 
 

@@ -40,7 +40,7 @@ def describe(obj):
             if type(x).__name__ != "Parameter":
                 tensors.append(x)
             attrs = {k: d(v) for k, v in sorted(x.__dict__.items())} if x.__dict__ else {}
-            return ("tensor", type(x).__name__, str(x.dtype), tuple(x.shape), tuple(x.stride()),
+            return ("tensor", type(x).__name__, str(x.device), str(x.dtype), tuple(x.shape), tuple(x.stride()),
                     x.storage_offset(), x.requires_grad, x.is_leaf, _bits(x), attrs)
         if isinstance(x, (torch.dtype, jtorch.dtype)):
             return ("dtype", str(x))
