@@ -34,6 +34,8 @@ def _run(argv):
         print("usage: python -m jtorch run SCRIPT [ARGS...]", file=sys.stderr)
         return 2
     path = argv[0]
+    if path == "torchrun" and not os.path.isfile(path):     # python -m jtorch run torchrun [OPTIONS] SCRIPT
+        return _torchrun(argv[1:])
     if not os.path.isfile(path):
         print("python -m jtorch run: can't open file %r: [Errno 2] No such file or directory" % path,
               file=sys.stderr)

@@ -6,6 +6,7 @@ default (allow_tf32 False, precision "highest") is JAX's "highest"; allow_tf32 =
 set_float32_matmul_precision("high") lets XLA use TF32 on GPUs ("medium": bfloat16).
 """
 import contextlib
+import warnings
 
 import jax
 
@@ -22,7 +23,9 @@ def get_float32_matmul_precision():
 def set_float32_matmul_precision(precision):
     global _precision
     if precision not in _PRECISION:
-        raise RuntimeError("Invalid precision %s, expected one of highest, high, medium" % precision)
+        warnings.warn("%s is not one of 'highest', 'high', or 'medium'; the current setFloat32MatmulPrecision "
+                      "call has no effect." % precision)
+        return
     _precision = precision
     jax.config.update("jax_default_matmul_precision", _PRECISION[precision])
 

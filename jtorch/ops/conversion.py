@@ -57,8 +57,11 @@ _ToCopy._backward_cls.__name__ = _ToCopy._backward_cls.__qualname__ = "ToCopyBac
 def _parse_to(args, kwargs):
     """Tensor.to's overloads: to(dtype), to(device, dtype), to(tensor), and keywords."""
     device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    flags = []      # to(device, dtype, non_blocking, copy): trailing booleans
     for a in args:
-        if isinstance(a, D.dtype):
+        if isinstance(a, bool):
+            flags.append(a)
+        elif isinstance(a, D.dtype):
             dtype = a
         elif isinstance(a, (str, dev.device, int)):
             device = a
@@ -69,7 +72,7 @@ def _parse_to(args, kwargs):
         else:
             raise TypeError("to() received an invalid combination of arguments - got (%s)"
                             % type(a).__name__)
-    copy = kwargs.pop("copy", False)
+    copy = kwargs.pop("copy", len(flags) > 1 and flags[1])
     kwargs.pop("non_blocking", None)
     kwargs.pop("memory_format", None)
     if kwargs:
@@ -114,8 +117,7 @@ def cpu(self, memory_format=None):
 
 
 def cuda(self, device=None, non_blocking=False, memory_format=None):
-    return _to_device(self, "cuda" if device is None else
-                      (device if not isinstance(device, int) else "cuda:%d" % device))
+    return _to_device(self, "cuda" if device is None else device)
 
 
 def get_device(self):
