@@ -96,7 +96,7 @@ def _get_user_allowed_globals():
 
 @functools.lru_cache(maxsize=1)
 def _get_allowed_globals():
-    from . import serialization
+    from . import _rebuild
     rc = {
         "collections.OrderedDict": OrderedDict,
         "collections.Counter": Counter,
@@ -105,7 +105,7 @@ def _get_allowed_globals():
         "builtins.set": set,
         "builtins.complex": complex,
     }
-    rc.update(serialization._torch_globals())
+    rc.update(_rebuild._torch_globals())
     return rc
 
 
@@ -155,8 +155,8 @@ def get_globals_in_pkl(file):
 
 
 def _parameter_class():
-    from . import serialization
-    return serialization._parameter_class()
+    from . import _rebuild
+    return _rebuild._parameter_class()
 
 
 class Unpickler:
@@ -170,7 +170,7 @@ class Unpickler:
     def load(self):
         """Read a pickled object from the file, allowing only the globals above."""
         from ._tensor import Tensor
-        from .serialization import _set_obj_state
+        from ._rebuild import _set_obj_state
         Parameter = _parameter_class()
         allowed = _get_allowed_globals()
         user = _get_user_allowed_globals()
@@ -202,7 +202,7 @@ class Unpickler:
                 elif full_path in user:
                     self.append(user[full_path])
                 else:
-                    from .serialization import _unsupported_torch_global
+                    from ._rebuild import _unsupported_torch_global
                     _unsupported_torch_global(full_path)  # a torch global jtorch lacks: say so
                     if full_path.startswith("builtins"):
                         rest = full_path[len("builtins"):]

@@ -14,6 +14,8 @@ import pytest
 import torch
 
 import jtorch
+import jtorch._pickler
+import jtorch._rebuild
 import jtorch.serialization as jser
 from jtorch._zip import ZipWriter
 
@@ -171,7 +173,7 @@ def test_allow_list_covers_torchs():
         if name in jtorch_allowed():
             continue
         try:
-            jser._unsupported_torch_global(name)
+            jtorch._rebuild._unsupported_torch_global(name)
             missing.append(name)
         except RuntimeError as e:
             assert "jtorch has no" in str(e)
@@ -223,7 +225,7 @@ def test_weights_only_switches(env, kwargs, tmp_path, monkeypatch):
 def _cuda_checkpoint(tmp_path, monkeypatch):
     """A jtorch checkpoint whose storages are tagged 'cuda:0' (as saved from a GPU)."""
     with monkeypatch.context() as m:
-        m.setattr(jser, "_location_tag", lambda device: "cuda:0")
+        m.setattr(jtorch._pickler, "_location_tag", lambda device: "cuda:0")
         jtorch.save({"w": jtorch.arange(6.0).reshape(2, 3), "b": jtorch.ones(2, dtype=jtorch.int64)},
                     tmp_path / "gpu.pt")
     return tmp_path / "gpu.pt"
