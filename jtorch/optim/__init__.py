@@ -1,6 +1,6 @@
 """torch.optim: optimizers with torch's surface over pure JAX update rules (NOTE [Optimizer steps]
 in optimizer.py), and learning-rate schedulers."""
-from .optimizer import Optimizer, register_optimizer_step_pre_hook, register_optimizer_step_post_hook
+from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam
 from .adamw import AdamW
@@ -13,5 +13,4 @@ from .adadelta import Adadelta
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
-           "Adadelta", "lr_scheduler", "register_optimizer_step_pre_hook",
-           "register_optimizer_step_post_hook"]
+           "Adadelta", "lr_scheduler"]

@@ -1,0 +1,223 @@
+"""The Optimizer base against torch: argument errors (class and message), zero_grad, closures,
+hooks, named parameters, add_param_group, load_state_dict checks, complex parameters, tensor lr,
+and the cost model (a changed lr does not recompile)."""
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import jtorch
+from jtorch.optim import optimizer as jopt
+from tests.optim._common import assert_same_structure, convert, make_param, to_numpy
+
+
+def _params(lib, n=2):
+    return [make_param(lib, np.full((2,), i + 1.0, np.float32)) for i in range(n)]
+
+
+def _nonleaf(lib):
+    return [make_param(lib, np.ones(2, np.float32)) * 2]
+
+
+def _bad_load(lib, groups_sd):
+    a, b, c = _params(lib, 3)
+    opt = lib.optim.SGD([a, b], lr=0.1)
+    src = lib.optim.SGD(groups_sd(a, b, c), lr=0.1)
+    opt.load_state_dict(src.state_dict())
+
+
+ERRORS = [
+    ("sgd-negative-lr", lambda t: t.optim.SGD(_params(t), lr=-0.1)),
+    ("sgd-negative-momentum", lambda t: t.optim.SGD(_params(t), lr=0.1, momentum=-0.5)),
+    ("sgd-negative-wd", lambda t: t.optim.SGD(_params(t), lr=0.1, weight_decay=-1)),
+    ("sgd-nesterov-without-momentum", lambda t: t.optim.SGD(_params(t), lr=0.1, nesterov=True)),
+    ("sgd-nesterov-dampening", lambda t: t.optim.SGD(_params(t), lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)),
+    ("adam-beta1", lambda t: t.optim.Adam(_params(t), betas=(1.0, 0.999))),
+    ("adam-beta2", lambda t: t.optim.Adam(_params(t), betas=(0.9, -0.1))),
+    ("adam-eps", lambda t: t.optim.Adam(_params(t), eps=-1e-8)),
+    ("adam-betas-mixed", lambda t: t.optim.Adam(_params(t), betas=(0.9, 1))),
+    ("adamw-lr", lambda t: t.optim.AdamW(_params(t), lr=-1.0)),
+    ("rmsprop-alpha", lambda t: t.optim.RMSprop(_params(t), alpha=-0.1)),
+    ("rmsprop-momentum", lambda t: t.optim.RMSprop(_params(t), momentum=-0.1)),
+    ("adagrad-lr-decay", lambda t: t.optim.Adagrad(_params(t), lr_decay=-0.1)),
+    ("adagrad-initial-acc", lambda t: t.optim.Adagrad(_params(t), initial_accumulator_value=-1)),
+    ("adadelta-rho", lambda t: t.optim.Adadelta(_params(t), rho=1.5)),
+    ("nadam-momentum-decay", lambda t: t.optim.NAdam(_params(t), momentum_decay=-1)),
+    ("radam-beta", lambda t: t.optim.RAdam(_params(t), betas=(0.9, 1.0))),
+    ("adamax-beta", lambda t: t.optim.Adamax(_params(t), betas=(-0.1, 0.9))),
+    ("empty", lambda t: t.optim.SGD([], lr=0.1)),
+    ("tensor-not-iterable", lambda t: t.optim.SGD(_params(t)[0], lr=0.1)),
+    ("non-leaf", lambda t: t.optim.SGD(_nonleaf(t), lr=0.1)),
+    ("not-a-tensor", lambda t: t.optim.SGD([_params(t)[0], 3], lr=0.1)),
+    ("set-of-params", lambda t: t.optim.SGD([{"params": set(_params(t))}], lr=0.1)),
+    ("same-param-two-groups", lambda t: (lambda p: t.optim.SGD([{"params": p}, {"params": p[:1]}], lr=0.1))(_params(t))),
+    ("group-not-dict", lambda t: t.optim.SGD(_params(t), lr=0.1).add_param_group([1])),
+    ("names-mixed", lambda t: (lambda p: t.optim.SGD([("a", p[0]), p[1]], lr=0.1))(_params(t))),
+    ("groups-names-mixed", lambda t: (lambda p: t.optim.SGD([{"params": [("a", p[0])]}, {"params": [p[1]]}], lr=0.1))(_params(t))),
+    ("load-group-count", lambda t: _bad_load(t, lambda a, b, c: [{"params": [a]}, {"params": [b]}])),
+    ("load-group-size", lambda t: _bad_load(t, lambda a, b, c: [a, b, c])),
+]
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[c[0] for c in ERRORS])
+def test_errors_match_torch(case):
+    _, fn = case
+    with pytest.raises(Exception) as th:
+        fn(torch)
+    with pytest.raises(Exception) as jt:
+        fn(jtorch)
+    assert type(jt.value) is type(th.value)
+    assert str(jt.value) == str(th.value)
+
+
+def test_duplicate_parameter_warns_like_torch():
+    for lib in (torch, jtorch):
+        p = _params(lib, 1)[0]
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            lib.optim.SGD([p, p], lr=0.1)
+        assert [str(x.message) for x in w if x.category is UserWarning][0].startswith(
+            "optimizer contains a parameter group with duplicate parameters")
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad(set_to_none):
+    for lib in (torch, jtorch):
+        p = _params(lib, 1)[0]
+        opt = lib.optim.SGD([p], lr=0.1)
+        (p * p).sum().backward()
+        g = p.grad
+        opt.zero_grad(set_to_none=set_to_none)
+        if set_to_none:
+            assert p.grad is None
+        else:
+            assert p.grad is g and not g.requires_grad
+            assert to_numpy(g).tolist() == [0.0, 0.0]
+
+
+def test_closure_hooks_and_named_parameters():
+    seen = {}
+    for lib in (torch, jtorch):
+        a, b = _params(lib)
+        opt = lib.optim.Adam([("a", a), ("b", b)], lr=0.1)
+        calls = []
+        h1 = opt.register_step_pre_hook(lambda o, args, kw: calls.append(("pre", type(o).__name__, len(args), kw)))
+        opt.register_step_post_hook(lambda o, args, kw: calls.append(("post", len(args))))
+        g = importlib.import_module(lib.__name__ + ".optim.optimizer").register_optimizer_step_pre_hook(lambda o, args, kw: calls.append("global"))
+
+        def closure():
+            opt.zero_grad()
+            loss = (a * a + b).sum()
+            assert lib.is_grad_enabled()
+            loss.backward()
+            return loss
+
+        with lib.no_grad():
+            loss = opt.step(closure)
+        h1.remove()
+        opt.step(closure)
+        g.remove()
+        sd = opt.state_dict()
+        seen[lib.__name__] = (float(loss.detach()), calls, sd, to_numpy(a))
+    th, jt = seen["torch"], seen["jtorch"]
+    assert th[0] == pytest.approx(jt[0]) and th[1] == jt[1]
+    assert_same_structure(th[2], jt[2])
+    np.testing.assert_allclose(jt[3], th[3], rtol=1e-6)
+
+
+def test_add_param_group_and_state_identity():
+    out = {}
+    for lib in (torch, jtorch):
+        a, b = _params(lib)
+        opt = lib.optim.SGD([a], lr=0.1, momentum=0.9)
+        opt.add_param_group({"params": b, "lr": 0.01, "nesterov": True})
+        for _ in range(3):
+            opt.zero_grad()
+            (a * a * b).sum().backward()
+            opt.step()
+            buf = opt.state[a]["momentum_buffer"]
+            assert opt.state_dict()["state"][0]["momentum_buffer"] is buf  # the state tensor itself
+        out[lib.__name__] = opt.state_dict(), to_numpy(a), to_numpy(b)
+    assert_same_structure(out["torch"][0], out["jtorch"][0])
+    for i in (1, 2):
+        np.testing.assert_allclose(out["jtorch"][i], out["torch"][i], rtol=1e-6)
+
+
+def test_loading_keeps_torch_semantics_for_old_and_cast_state():
+    """A state dict whose 'step' is a Python number (torch 1.x) loads as a tensor step; state
+    tensors of another dtype are cast to the parameter's dtype, 'step' is not."""
+    res = {}
+    for lib in (torch, jtorch):
+        p = make_param(lib, np.ones(3, np.float64))
+        opt = lib.optim.Adam([p], lr=0.1)
+        sd = {"state": {0: {"step": 4, "exp_avg": lib.from_numpy(np.full(3, 0.1, np.float32)),
+                            "exp_avg_sq": lib.from_numpy(np.full(3, 0.01, np.float32))}},
+              "param_groups": [dict(opt.state_dict()["param_groups"][0])]}
+        opt.load_state_dict(sd)
+        p.grad = lib.from_numpy(np.full(3, 0.5))
+        opt.step()
+        res[lib.__name__] = opt.state_dict(), to_numpy(p)
+    assert_same_structure(res["torch"][0], res["jtorch"][0])
+    np.testing.assert_allclose(res["jtorch"][1], res["torch"][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1, amsgrad=True)),
+                                         ("RMSprop", dict(lr=0.01, centered=True)), ("Adagrad", dict(lr=0.1))])
+def test_complex_parameters(name, kwargs):
+    """torch steps complex parameters on their view_as_real; fed the same gradients, so does jtorch."""
+    rng = np.random.default_rng(3)
+    start = (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(np.complex64)
+    grads = [(rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(np.complex64)
+             for _ in range(5)]
+    out = {}
+    for lib in (torch, jtorch):
+        p = make_param(lib, start)
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = lib.from_numpy(g.copy())
+            opt.step()
+        out[lib.__name__] = opt.state_dict(), to_numpy(p)
+    assert_same_structure(out["torch"][0], out["jtorch"][0], "", 1e-5, 1e-6)
+    np.testing.assert_allclose(out["jtorch"][1], out["torch"][1], rtol=1e-5, atol=1e-6)
+
+
+def test_tensor_lr_and_state_dict():
+    out = {}
+    for lib in (torch, jtorch):
+        p = make_param(lib, np.ones(3, np.float32))
+        opt = lib.optim.Adam([p], lr=lib.tensor(0.05))
+        for i in range(3):
+            p.grad = lib.from_numpy(np.array([1.0, -2.0, 0.5], np.float32) * (i + 1))
+            opt.step()
+        out[lib.__name__] = opt.state_dict(), to_numpy(p)
+    assert_same_structure(out["torch"][0], out["jtorch"][0])
+    np.testing.assert_allclose(out["jtorch"][1], out["torch"][1], rtol=1e-6)
+
+
+def test_changing_lr_does_not_recompile():
+    p = make_param(jtorch, np.ones((4, 5), np.float32))
+    opt = jtorch.optim.Adam([p], lr=0.1)
+    sched = jtorch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    p.grad = jtorch.ones_like(p)
+    opt.step()
+    before = jopt._apply_jit._cache_size()
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    opt.param_groups[0]["betas"] = (0.8, 0.99)
+    opt.step()
+    assert jopt._apply_jit._cache_size() == before
+
+
+def test_params_without_grad_get_no_state_and_sgd_without_momentum_has_none():
+    for lib in (torch, jtorch):
+        a, b = _params(lib)
+        adam, sgd = lib.optim.Adam([a, b]), lib.optim.SGD([a, b], lr=0.1)
+        a.grad = lib.ones_like(a)
+        adam.step()
+        sgd.step()
+        assert list(adam.state_dict()["state"]) == [0]
+        assert sgd.state_dict()["state"] == {}
+        assert b.grad is None
