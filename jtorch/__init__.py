@@ -16,6 +16,7 @@ from ._size import Size
 from ._tensor import Tensor
 from .ops import _registry
 from .ops import creation, pointwise, reduction, shape, indexing, conversion, linalg as _linalg_ops  # noqa: F401
+from .ops import special as _special_ops, sorting as _sorting_ops  # noqa: F401
 from .ops import random as _random_ops  # noqa: E402
 from .ops.random import Generator, default_generator  # noqa: F401
 from ._printing import set_printoptions, get_printoptions  # noqa: F401
@@ -23,7 +24,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
 from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: F401
-from . import linalg, cuda, jit  # noqa: F401
+from . import linalg, special, cuda, jit  # noqa: F401
 from . import backends  # noqa: F401
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .serialization import save, load  # noqa: F401

@@ -128,5 +128,6 @@ def write_back(root_value, shape, stride, offset, new_value):
 
 
 def to_jax(array):
-    """A jax copy of a numpy array (jnp.asarray copies; jax.device_put may alias numpy memory on CPU)."""
-    return jnp.asarray(array)
+    """A jax copy of a numpy array. jax.device_put may alias numpy memory on CPU, so it gets a
+    private copy; jnp.asarray would copy too, but it compiles a program per new shape (~50 ms)."""
+    return jax.device_put(np.array(array, copy=True))

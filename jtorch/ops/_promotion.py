@@ -32,3 +32,16 @@ def keep(dims, zero_dims, numbers):
 def real_float(dims, zero_dims, numbers):
     """Float-only ops (atan2, hypot): like to_float, complex is not promoted further."""
     return to_float(dims, zero_dims, numbers)
+
+
+class StaticRule:
+    """A rule that also reads the op's static arguments: `rule(dims, zero_dims, numbers, static)`
+    with `static` a dict of them (div's rounding_mode keeps integers integral)."""
+    __slots__ = ("fn", "__name__")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.__name__ = fn.__name__
+
+    def __call__(self, dims, zero_dims, numbers, static):
+        return self.fn(dims, zero_dims, numbers, static)

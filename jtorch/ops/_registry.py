@@ -31,6 +31,7 @@ TORCH = {}        # public name -> function, for the `torch` namespace
 NAMESPACES = {}   # namespace ("nn.functional", "linalg", "special") -> {name: function}
 METHODS = {}      # Tensor method name -> function
 _STATIC_NUMBER_LIMIT = 16
+_STATIC_RULE = P.StaticRule
 
 
 class Op:
@@ -114,7 +115,9 @@ def op(tensors="input", lists=(), promote=P.keep, promote_args=None, function=Tr
 def _reflected(fn):
     def reflected(self, other):
         # `2 - x`: the number takes the left slot; dispatch promotes it as torch does
-        if not isinstance(other, (int, float, complex, bool, np.number)):
+        # `t.__radd__(u)` called directly with a tensor computes u + t, as torch's does
+        if not isinstance(other, (int, float, complex, bool, np.number)) and \
+                type(other).__name__ != "Tensor" and not hasattr(other, "_value"):
             return NotImplemented
         return fn(other, self)
     return reflected
@@ -197,7 +200,9 @@ def dispatch(o, targs, sargs, out=None):
     outputs = _wrap(o, result, inputs, sargs, entry)
     from ..autograd import graph
     if graph.should_record(o, inputs):
-        graph.record(o, entry, arrays, inputs, outputs)
+        # a node function marked `static` also sees the static arguments (SumBackward1 when dim is given)
+        graph.record(o, entry, arrays, inputs, outputs,
+                     name=o.node(arrays, inputs, sargs) if getattr(o.node, "static", False) else None)
     if o.returns is not None:
         outputs = o.returns(*outputs)
     elif len(outputs) == 1 and not isinstance(result, (tuple, list)):
@@ -249,7 +254,13 @@ def _forward(o, targs, sargs):
                             % (o.name, o.tensor_params[i], i + 1, type(a).__name__))
     if len(inputs) > 1 and _dev.accelerator_used:
         _same_device(inputs, arrays)
-    compute = o.promote(dims, zero_dims, numbers) if (dims or zero_dims or numbers) else None
+    if not (dims or zero_dims or numbers):
+        compute = None
+    elif o.promote.__class__ is _STATIC_RULE:
+        # a rule that depends on static arguments too (div's rounding_mode, sum's dtype)
+        compute = o.promote(dims, zero_dims, numbers, dict(zip(o.static_params, sargs)))
+    else:
+        compute = o.promote(dims, zero_dims, numbers)
     static_numbers = ()
     if number_slots:
         if not o.dynamic_numbers:

@@ -4,8 +4,9 @@ import builtins
 import jax
 import jax.numpy as jnp
 
+from . import _nodes as N
 from . import _promotion as P
-from ._registry import op
+from ._registry import METHODS, op
 
 # -- binary arithmetic -------------------------------------------------------------------------
 
@@ -21,9 +22,13 @@ def sub(input, other, *, alpha=1):
     return input - other if alpha == 1 else input - alpha * other
 
 
-@op(tensors="input other", promote=P.promote, function=False, node="RsubBackward1", saves=())
-def __rsub__(input, other):
-    return other - input
+@op(tensors="input other", promote=P.promote, method=False,
+    node=N.by_tensor(1, "RsubBackward0", "RsubBackward1"), saves=())
+def rsub(input, other, *, alpha=1):
+    return other - input if alpha == 1 else other - alpha * input
+
+
+METHODS["__rsub__"] = rsub
 
 
 @op(tensors="input other", promote=P.promote, inplace=True, dunder="mul", node="MulBackward0",
@@ -32,35 +37,64 @@ def mul(input, other):
     return input * other
 
 
-def _div_rule(dims, zero_dims, numbers):
-    return P.to_float(dims, zero_dims, numbers)
+@P.StaticRule
+def _div_rule(dims, zero_dims, numbers, static):
+    # true division computes in float; with a rounding mode integers stay integers
+    if static["rounding_mode"] is None:
+        return P.to_float(dims, zero_dims, numbers)
+    return P.promote(dims, zero_dims, numbers)
 
 
-@op(tensors="input other", promote=_div_rule, inplace=True, dunder="truediv", node="DivBackward0",
-    aliases=("divide", "true_divide"))
+def _int_div(a, b, rounding):
+    """Integer division by zero raises in torch; in a traced op the quotient is left as XLA gives it."""
+    if a.dtype == jnp.bool_:
+        a, b = a.astype(jnp.int64), b.astype(jnp.int64)
+    q = jax.lax.div(a, b)
+    if rounding == "floor":
+        q = q - ((a % b != 0) & ((a < 0) != (b < 0))).astype(q.dtype)
+    return q
+
+
+@op(tensors="input other", promote=_div_rule, inplace=True, dunder="truediv",
+    node=N.by_static(0, "DivBackward2", "DivBackward0"), aliases=("divide",))
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return input / other
+    integral = not jnp.issubdtype(input.dtype, jnp.inexact)
     if rounding_mode == "trunc":
-        return jnp.trunc(input / other) if jnp.issubdtype(input.dtype, jnp.floating) else \
-            jax.lax.div(input, other)
+        return _int_div(input, other, "trunc") if integral else jnp.trunc(input / other)
     if rounding_mode == "floor":
-        return jnp.floor_divide(input, other)
+        return _int_div(input, other, "floor") if integral else _floor_div(input, other)
     raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '%s'"
                        % rounding_mode)
 
 
-@op(tensors="input other", promote=P.promote, inplace=True, dunder="floordiv", node="DivBackward0")
+def _floor_div(a, b):
+    # torch's div_floor_floating: floor of the true quotient, corrected where fmod disagrees
+    mod = jnp.fmod(a, b)
+    div = (a - mod) / b
+    div = jnp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+    floor = jnp.floor(div)
+    floor = jnp.where(div - floor > 0.5, floor + 1, floor)
+    return jnp.where(b == 0, a / b, jnp.where(div == 0, jnp.copysign(jnp.zeros_like(div), a / b), floor))
+
+
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="floordiv", node="NotImplemented")
 def floor_divide(input, other):
-    return jnp.floor_divide(input, other)
+    if not jnp.issubdtype(input.dtype, jnp.inexact):
+        return _int_div(input, other, "floor")
+    return _floor_div(input, other)
 
 
-@op(tensors="input other", promote=P.promote, inplace=True, dunder="mod", node="RemainderBackward0")
+@op(tensors="input other", promote=P.promote, inplace=True, dunder="mod",
+    node=N.by_tensor(1, "RemainderBackward1", "RemainderBackward0"))
 def remainder(input, other):
+    if input.dtype == jnp.bool_:
+        return jnp.remainder(input.astype(jnp.int64), other.astype(jnp.int64)).astype(jnp.bool_)
     return jnp.remainder(input, other)
 
 
-@op(tensors="input other", promote=P.promote, inplace=True, node="FmodBackward0")
+@op(tensors="input other", promote=P.promote, inplace=True, node=N.by_tensor(1, "FmodBackward1", "FmodBackward0"))
 def fmod(input, other):
     return jnp.fmod(input, other)
 
@@ -100,9 +134,12 @@ def fmin(input, other):
     return jnp.fmin(input, other)
 
 
-@op(tensors="input end weight", promote=P.promote, inplace=True, node="LerpBackward0")
+@op(tensors="input end weight", promote=P.promote, inplace=True,
+    node=N.by_tensor(2, "LerpBackward1", "LerpBackward0"))
 def lerp(input, end, weight):
-    return input + weight * (end - input)
+    # torch's formula: from whichever end is nearer, for accuracy at weight 0 and 1
+    return jnp.where(jnp.abs(weight) < 0.5, input + weight * (end - input),
+                     end - (end - input) * (1 - weight))
 
 
 @op(tensors="input tensor1 tensor2", promote=P.promote, inplace=True, node="AddcmulBackward0")
@@ -233,7 +270,12 @@ def _relu(x):
 
 
 def _sign(x):
-    return jnp.sign(x)
+    return x if x.dtype == jnp.bool_ else jnp.sign(x)
+
+
+def _square(x):
+    # torch computes square as pow(x, 2): bool becomes int64
+    return jnp.square(x.astype(jnp.int64) if x.dtype == jnp.bool_ else x)
 
 
 _UNARY = [
@@ -250,7 +292,7 @@ _UNARY = [
     ("log1p", jnp.log1p, P.to_float, "Log1PBackward0", ()),
     ("sqrt", jnp.sqrt, P.to_float, "SqrtBackward0", ()),
     ("rsqrt", jax.lax.rsqrt, P.to_float, "RsqrtBackward0", ()),
-    ("square", jnp.square, P.promote, "PowBackward0", ()),
+    ("square", _square, P.promote, "PowBackward0", ()),
     ("sin", jnp.sin, P.to_float, "SinBackward0", ()),
     ("cos", jnp.cos, P.to_float, "CosBackward0", ()),
     ("tan", jnp.tan, P.to_float, "TanBackward0", ()),
@@ -308,9 +350,9 @@ def __pos__(input):
     return input
 
 
-@op(inplace=True, node="RoundBackward0")
-def round(input, *, decimals=0):
-    if decimals == 0:
+@op(inplace=True, node=N.by_static(0, "RoundBackward1", "RoundBackward0", absent_values=(None,)))
+def round(input, *, decimals=None):
+    if not decimals or not jnp.issubdtype(input.dtype, jnp.inexact):
         return jnp.round(input)
     return jnp.round(input * 10.0 ** decimals) / 10.0 ** decimals
 
@@ -319,7 +361,11 @@ def _clamp_rule(dims, zero_dims, numbers):
     return P.promote(dims, zero_dims, numbers)
 
 
-@op(tensors="input min max", promote=_clamp_rule, inplace=True, node="ClampBackward1", aliases=("clip",))
+def _clamp_node(arrays, inputs):
+    return "ClampBackward0" if any(s > 0 for s, _ in inputs) else "ClampBackward1"
+
+
+@op(tensors="input min max", promote=_clamp_rule, inplace=True, node=_clamp_node, aliases=("clip",))
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -331,12 +377,12 @@ def clamp(input, min=None, max=None):
     return out
 
 
-@op(tensors="input", promote=P.promote, inplace=True, node="ClampMinBackward0")
+@op(tensors="input min", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMinBackward1", "ClampMinBackward0"))
 def clamp_min(input, min):
     return jnp.maximum(input, min)
 
 
-@op(tensors="input", promote=P.promote, inplace=True, node="ClampMaxBackward0")
+@op(tensors="input max", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMaxBackward1", "ClampMaxBackward0"))
 def clamp_max(input, max):
     return jnp.minimum(input, max)
 
