@@ -2,7 +2,7 @@
 
     taskset -c 1 python bench/eager_step.py [--repeats 7] [--iters 20]
 
-Two workloads, each a full step (forward, backward, grads read back):
+Two workloads, each a full step (forward, backward, a gradient's sum read back):
   mlp    784-512-512-10 MLP, batch 64, relu, log_softmax + gather NLL loss
   chain  100 small elementwise ops on a (16,) tensor, then sum().backward()
 Everything is pinned to one thread (set below, before any library is imported) so the ratio
@@ -70,11 +70,11 @@ def make_lib_cases(lib):
     def mlp():
         loss, grads = _mlp_step_torchlike(lib, P, X, Y)
         loss.item()
-        np.asarray(grads[0].detach().numpy() if hasattr(grads[0], "detach") else grads[0])
+        grads[-1].sum().item()   # waits for the backward (jtorch dispatches asynchronously)
 
     def chain():
         g = _chain_step_torchlike(lib, C)
-        np.asarray(g.detach().numpy())
+        g.sum().item()
     return {"mlp": mlp, "chain": chain}
 
 
@@ -104,11 +104,14 @@ def make_jax_cases():
     def mlp():
         loss, grads = vg_mlp(P)
         float(loss)
-        np.asarray(grads[0])
+        float(grads[-1].sum())
 
     def chain():
-        np.asarray(vg_chain(C))
+        float(vg_chain(C).sum())
     return {"mlp": mlp, "chain": chain}
+
+
+_clock = time.perf_counter
 
 
 def timeit(fn, iters, repeats, warmup=3):
@@ -116,10 +119,10 @@ def timeit(fn, iters, repeats, warmup=3):
         fn()
     runs = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(iters):
             fn()
-        runs.append((time.perf_counter() - t0) / iters * 1e3)
+        runs.append((_clock() - t0) / iters * 1e3)
     return statistics.median(runs)
 
 
@@ -143,19 +146,33 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--only", choices=["mlp", "chain"], default=None)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: process CPU time (all threads; steadier on a loaded machine)")
     args = ap.parse_args()
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
     import torch
     torch.set_num_threads(1)
     import jtorch
     check_same_grads()
     libs = {"torch": make_lib_cases(torch), "jtorch": make_lib_cases(jtorch), "jax": make_jax_cases()}
     names = ["mlp", "chain"] if args.only is None else [args.only]
-    print("median ms/step over %d runs of %d steps (one thread)" % (args.repeats, args.iters))
+    print("median ms/step (%s clock) over %d runs of %d steps (one thread); ratios are medians of "
+          "per-run ratios, the libraries alternating run by run so that machine load hits all alike"
+          % (args.clock, args.repeats, args.iters))
     for name in names:
-        ms = {lib: timeit(cases[name], args.iters, args.repeats) for lib, cases in libs.items()}
+        for cases in libs.values():
+            for _ in range(3):
+                cases[name]()
+        runs = {lib: [] for lib in libs}
+        for _ in range(args.repeats):
+            for lib, cases in libs.items():
+                runs[lib].append(timeit(cases[name], args.iters, 1, warmup=0))
+        ms = {lib: statistics.median(v) for lib, v in runs.items()}
+        r_torch = statistics.median(j / t for j, t in zip(runs["jtorch"], runs["torch"]))
+        r_jax = statistics.median(j / t for j, t in zip(runs["jtorch"], runs["jax"]))
         print("%-6s torch %8.3f  jtorch %8.3f  jax(no jit) %8.3f   jtorch/torch %5.2fx  jtorch/jax %5.2fx"
-              % (name, ms["torch"], ms["jtorch"], ms["jax"], ms["jtorch"] / ms["torch"],
-                 ms["jtorch"] / ms["jax"]))
+              % (name, ms["torch"], ms["jtorch"], ms["jax"], r_torch, r_jax))
 
 
 if __name__ == "__main__":

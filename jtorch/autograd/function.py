@@ -210,6 +210,7 @@ def _apply(cls, args, kwargs):
         edges.append(G.edge(a))
     node.next_functions = tuple(edges)
     node._diff = tuple(diff)
+    node._seq = next(G._counter)     # after its inputs' nodes (NOTE in graph.record)
     node._in_meta = tuple(in_meta)
     node._nout = len(outs)
     dirty = getattr(node, "_dirty", ())

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import anomaly_mode
+from . import grad_mode
 from .grad_mode import is_grad_enabled
 
 _node_classes = {}
@@ -163,6 +164,11 @@ class Node:
         saved = self._saved
         if not saved or saved is _FREED:
             return
+        for item in saved:
+            if item[4]:     # declared (or a saved result): freed without asking the analysis
+                self._saved = _FREED
+                self._arrays = None
+                return
         needs = None
         for item in saved:
             if not item[4]:
@@ -273,7 +279,7 @@ def edge(t):
 
 
 def should_record(o, inputs):
-    if (o is not None and not o.differentiable) or not is_grad_enabled():
+    if (o is not None and not o.differentiable) or not _grad_state_enabled():
         return False
     for _, t in inputs:
         if t._requires_grad:
@@ -281,38 +287,51 @@ def should_record(o, inputs):
     return False
 
 
-def _node_name(o, arrays, inputs):
-    spec = o.node
-    if isinstance(spec, str):
-        return spec
-    return spec(arrays, inputs)
+def _grad_state_enabled(state=grad_mode._state):
+    return getattr(state, "enabled", True)
+
+
+_SLOT_KEYS = tuple((i, None) for i in range(32))
+_SAVE_SLOTS = {}      # op -> slots its `saves=` names (and whether it saves its result)
+
+
+def _save_slots(o):
+    spec = _SAVE_SLOTS.get(o)
+    if spec is None:
+        names = o.tensor_params + o.list_params
+        spec = _SAVE_SLOTS[o] = (frozenset(i for i, n in enumerate(names) if n in o.saves),
+                                 "result" in o.saves)
+    return spec
 
 
 def record(o, entry, arrays, inputs, outputs, name=None):
     """Attach a node for op `o` (None for apply_function) to its floating outputs."""
-    if name is None:
-        name = _node_name(o, arrays, inputs)
-    cls = _node_classes.get(name) or node_class(name)
+    if o is not None:
+        if name is None:
+            name = o.node if o.node.__class__ is str else o.node(arrays, inputs)
+        saves = o.saves
+        keep_int = o.name in _NUMBER_EDGE_OPS
+    else:
+        saves = None
+        keep_int = False
+    cls = _node_classes.get(name)
+    if cls is None:
+        cls = node_class(name)
     node = cls.__new__(cls)
     node._entry = entry
-    node._arrays = arrays if type(arrays) is tuple else tuple(arrays)
+    node._arrays = arrays if arrays.__class__ is tuple else tuple(arrays)
     node._nout = len(outputs)
-    node._seq = next(_counter)
     node._x = None
-    saves = o.saves if o is not None else None
-    if saves:
-        names = o.tensor_params + o.list_params
-        save_slots = {i for i, n in enumerate(names) if n in saves}
-    keep_int = o is not None and o.name in _NUMBER_EDGE_OPS
+    save_slots, save_result = _save_slots(o) if saves else (None, False)
     edges, diff, saved = [], [], []
     counts = None
     for slot, t in inputs:
-        if type(arrays[slot]) is tuple:
+        if arrays[slot].__class__ is tuple:
             counts = counts or {}
             j = counts[slot] = counts.get(slot, -1) + 1
+            key = (slot, j)
         else:
-            j = None
-        key = (slot, j)
+            key = _SLOT_KEYS[slot] if slot < 32 else (slot, None)
         if t._gver is not None:
             t._refresh_grad_fn()
         if t._requires_grad:
@@ -320,33 +339,42 @@ def record(o, entry, arrays, inputs, outputs, name=None):
             fn = t._grad_fn
             edges.append((fn, t._output_nr) if fn is not None else (accumulator(t), 0))
         elif keep_int or t.dtype.is_floating_point or t.dtype.is_complex:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
         if saves is None:
             box = t._verbox
             saved.append((key, box, box[0], t, False))     # checked if the backward reads it
-        elif saves and slot in save_slots:
+        elif save_slots and slot in save_slots:
             box = t._verbox
             saved.append((key, box, box[0], t, True))      # declared: always checked
     if keep_int and len(edges) < 2:
-        edges.append((None, 0))      # the wrapped Python number of `x * 2`
+        edges.append(_NO_EDGE)      # the wrapped Python number of `x * 2`
         if o.name in ("mul", "div"):
             # torch saves that number for the gradient: a second backward through it raises
-            saved.append((("number", None), [0], 0, None, True))
+            saved.append(_NUMBER_SAVED)
     node.next_functions = tuple(edges)
     node._diff = tuple(diff)
-    for i, out in enumerate(outputs):
+    # numbered after its inputs' nodes (a stale view's history is regenerated above): every edge
+    # points at a lower number, so descending numbers are a topological order (engine.py)
+    node._seq = next(_counter)
+    i = 0
+    for out in outputs:
         dt = out.dtype
         if dt.is_floating_point or dt.is_complex:
             out._requires_grad = True
             out._grad_fn = node
             out._output_nr = i
-            if saves and "result" in saves:
+            if save_result:
                 box = out._verbox
                 saved.append((("result", i), box, box[0], weakref.ref(out), True))
-    node._saved = tuple(saved)
+        i += 1
+    node._saved = tuple(saved) if saved else ()
     if anomaly_mode._enabled:
         anomaly_mode.remember_forward(node)
     return node
+
+
+_NO_EDGE = (None, 0)
+_NUMBER_SAVED = (("number", None), [0], 0, None, True)
 
 
 # -- backward functions ------------------------------------------------------------------------

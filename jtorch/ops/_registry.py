@@ -24,6 +24,8 @@ import numpy as np
 
 from .. import _device as _dev
 from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd import graph as _graph
 from . import _promotion as P
 
 OPS = {}          # name -> Op, the table itself
@@ -191,18 +193,17 @@ def _freeze(x):
 
 
 def dispatch(o, targs, sargs, out=None):
-    from .._tensor import Tensor
+    # (module-level imports on this path: a function-level import costs about a microsecond a call)
     if any(isinstance(a, (list, tuple)) for a in sargs):
         sargs = _freeze(sargs)
     if o.check is not None:
         o.check(**dict(zip(o.tensor_params + o.list_params + o.static_params, tuple(targs) + tuple(sargs))))
     result, inputs, entry, arrays = _forward(o, targs, sargs)
     outputs = _wrap(o, result, inputs, sargs, entry)
-    from ..autograd import graph
-    if graph.should_record(o, inputs):
+    if _graph.should_record(o, inputs):
         # a node function marked `static` also sees the static arguments (SumBackward1 when dim is given)
-        graph.record(o, entry, arrays, inputs, outputs,
-                     name=o.node(arrays, inputs, sargs) if getattr(o.node, "static", False) else None)
+        _graph.record(o, entry, arrays, inputs, outputs,
+                      name=o.node(arrays, inputs, sargs) if getattr(o.node, "static", False) else None)
     if o.returns is not None:
         outputs = o.returns(*outputs)
     elif len(outputs) == 1 and not isinstance(result, (tuple, list)):
@@ -214,7 +215,6 @@ def dispatch(o, targs, sargs, out=None):
 
 def _forward(o, targs, sargs):
     """Runs the op on the values of its arguments. Returns (raw result, input tensors, entry, arrays)."""
-    from .._tensor import Tensor
     inputs = []           # (slot, Tensor) for autograd and devices
     arrays = []           # what the jitted function receives
     dims, zero_dims, numbers = [], [], []
@@ -349,7 +349,6 @@ def _user_error(o, targs, sargs, e):
 
 
 def _wrap(o, result, inputs, sargs, entry):
-    from .._tensor import Tensor
     device = inputs[0][1]._device if inputs else None
     if device is _dev.CPU and len(inputs) > 1 and _dev.accelerator_used:
         device = next((t._device for _, t in inputs if t._device is not _dev.CPU), device)
