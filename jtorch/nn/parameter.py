@@ -61,8 +61,10 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        # torch pickles a Parameter as _rebuild_parameter(data, requires_grad, hooks)
-        return (_rebuild_parameter, (self.data, self.requires_grad, OrderedDict()))
+        # torch pickles a Parameter as _rebuild_parameter(data, requires_grad, hooks); the data is
+        # a plain root tensor holding the current value (not .data, a view whose base is self)
+        data = Tensor._from_value(self._value(), dtype=self.dtype, device=self._device)
+        return (_rebuild_parameter, (data, self.requires_grad, OrderedDict()))
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):

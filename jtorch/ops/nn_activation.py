@@ -152,7 +152,8 @@ def threshold_(input, threshold, value):
     return _maybe_inplace(_threshold, input, True, float(threshold), float(value))
 
 
-@_private("_prelu", "PreluKernelBackward0")
+@op(tensors="input weight", promote=_float_rule("prelu"), node="PreluKernelBackward0", function=False,
+    method=False, name="_prelu")
 def _prelu(input, weight):
     return jnp.where(input > 0, input, input * weight)
 

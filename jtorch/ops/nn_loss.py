@@ -24,6 +24,14 @@ def _variants(impl, tensors, nodes, promote=P.promote, promote_args=None):
             for r, node in nodes.items()}
 
 
+def _no_grad_arg(t, fn, arg="weight"):
+    """torch's kernels that do not differentiate an argument refuse one that requires grad."""
+    from ..autograd.grad_mode import is_grad_enabled
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function '%s' is not differentiable with respect to argument '%s'. This input cannot "
+                           "have requires_grad True." % (fn, arg))
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return jnp.mean(loss)
@@ -203,6 +211,7 @@ def _check_nll(input, target, weight, ignore_index):
     if target.dtype not in (D.int64, D.uint8):
         raise RuntimeError("expected scalar type Long but found %s" % target.dtype._legacy)
     C = input.size(1) if input.dim() >= 2 else input.size(0)
+    _no_grad_arg(weight, "nll_loss_forward")
     if weight is not None and weight.numel() != C:
         raise RuntimeError("weight tensor should be defined either for all %d classes or no classes but got weight "
                            "tensor of shape: %s" % (C, list(weight.shape)))
@@ -315,6 +324,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = concrete(input)
     if x is not None and x.size and ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
+    _no_grad_arg(weight, "binary_cross_entropy")
     if weight is not None:
         weight = weight.expand(tuple(jnp.broadcast_shapes(tuple(target.shape), tuple(weight.shape))))
     return _BCE[reduction](input, target, weight, reduction)
@@ -340,6 +350,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = reduction_name(size_average, reduce, reduction)
     if target.size() != input.size():
         raise ValueError("Target size (%s) must be the same as input size (%s)" % (target.size(), input.size()))
+    _no_grad_arg(weight, "binary_cross_entropy_with_logits")
+    _no_grad_arg(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     return _BCE_LOGITS[reduction](input, target, weight, pos_weight, reduction)
 
 
@@ -514,6 +526,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _no_grad_arg(weight, "multi_margin_loss")
     return _MULTI_MARGIN[reduction](input, target, weight, int(p), float(margin), reduction)
 
 

@@ -270,12 +270,17 @@ _adaptive_max = {
 }
 
 
+@op(node="MeanBackward1", function=False, method=False, saves=())
+def _plane_mean(input, n):
+    return jnp.mean(input, axis=tuple(range(input.ndim - n, input.ndim)), keepdims=True)
+
+
 def _adaptive_avg_fn(n):
     def adaptive_avg_pool(input, output_size):
         out = _adaptive_sizes(input, n, output_size, "adaptive_avg_pool%dd" % n)
         if n > 1 and all(o == 1 for o in out):
             # torch takes the mean over the plane for a 1x1 (1x1x1) output
-            return input.mean(tuple(range(-n, 0)), keepdim=True)
+            return _plane_mean(input, n)
         return _adaptive_avg[n](input, out)
     adaptive_avg_pool.__name__ = "adaptive_avg_pool%dd" % n
     return adaptive_avg_pool
