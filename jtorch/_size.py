@@ -2,6 +2,16 @@
 
 
 class Size(tuple):
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        for i, s in enumerate(sizes):
+            if type(s) is not int:
+                if not hasattr(s, "__index__") or getattr(s, "is_floating_point", lambda: False)():
+                    raise TypeError("torch.Size() takes an iterable of 'int' (item %d is '%s')"
+                                    % (i, type(s).__name__))
+                sizes = sizes[:i] + (s.__index__(),) + sizes[i + 1:]
+        return tuple.__new__(cls, sizes)
+
     def __repr__(self):
         return "torch.Size([%s])" % ", ".join(str(s) for s in self)
 
@@ -19,6 +29,11 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return Size, (tuple(self),)

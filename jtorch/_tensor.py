@@ -383,8 +383,13 @@ class Tensor:
         return self._host_array()
 
     def __array__(self, dtype=None, copy=None):
-        a = np.asarray(self._value())
-        return a.astype(dtype) if dtype is not None else a
+        # np.asarray(t) shares t's memory, as torch's does for CPU tensors; where torch would refuse
+        # (requires_grad, an accelerator) this gives a copy instead of raising
+        if copy or self._requires_grad or self._device.type != "cpu" or self.dtype is D.bfloat16:
+            a = np.array(self._value())
+        else:
+            a = self._host_array()
+        return a.astype(dtype, copy=False) if dtype is not None else a
 
     def item(self):
         if self.numel() != 1:
@@ -403,13 +408,18 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
+
+    def _scalar(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self):
         if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:

@@ -64,6 +64,9 @@ def _parse_to(args, kwargs):
         elif isinstance(a, D.dtype):
             dtype = a
         elif isinstance(a, (str, dev.device, int)):
+            if device is not None:   # to("cpu", "float"): the second must be a dtype
+                raise TypeError("to() received an invalid combination of arguments - got (%s), but expected "
+                                "one of:" % ", ".join(builtins.type(x).__name__ for x in args))
             device = a
         elif isinstance(a, Tensor):
             device, dtype = a._device, a.dtype
@@ -168,8 +171,10 @@ def _astype(x, dtype):
 
 
 def copy_(self, src, non_blocking=False):
+    if isinstance(src, (int, float, complex, bool)):
+        return fill_(self, src)
     if not isinstance(src, Tensor):
-        raise TypeError("copy_(): argument 'src' (position 1) must be Tensor, not %s" % builtins.type(src).__name__)
+        raise TypeError("copy_(): argument 'other' (position 1) must be Tensor, not %s" % builtins.type(src).__name__)
     if src._device != self._device:
         src = _to_device(src, self._device)
     self._inplace_update(_copy(self, src))

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _device as dev
 from .. import _dtype as D
 from .._tensor import Tensor
+from . import _ranges
 from ._registry import TORCH, METHODS
 
 
@@ -27,7 +28,7 @@ def function(fn=None, *, method=False, name=None):
     return register(fn) if fn is not None else register
 
 
-def _size(size):
+def _size(size, name="zeros"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     out = []
@@ -35,11 +36,14 @@ def _size(size):
         if isinstance(s, Tensor):
             s = int(s)
         if not isinstance(s, (int, np.integer)) or isinstance(s, builtins.bool):
-            raise TypeError("zeros(): argument 'size' must be tuple of ints, but found element of type "
-                            "%s at pos %d" % (type(s).__name__, len(out)))
-        if s < 0:
-            raise RuntimeError("Trying to create tensor with negative dimension %d: %s" % (s, list(size)))
+            raise TypeError("%s(): argument 'size' failed to unpack the object at pos %d with error \"type must "
+                            "be tuple of ints,but got %s\"" % (name, len(out) + 1, type(s).__name__))
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s" % (s, list(out)))
     return tuple(out)
 
 
@@ -60,11 +64,13 @@ def _dtype_or_default(dtype):
     return D.get_default_dtype() if dtype is None else dtype
 
 
-def _filled(size, fill, dtype, device, requires_grad, out=None):
+def _filled(size, fill, dtype, device, requires_grad, out=None, name="zeros"):
     if dtype is None and out is not None:
         dtype = out.dtype
     dtype = _dtype_or_default(dtype)
-    return _place(jnp.full(_size(size), fill, dtype=dtype.np), dtype, device, requires_grad, out)
+    if isinstance(fill, Tensor):
+        fill = fill.item()
+    return _place(jnp.full(_size(size, name), fill, dtype=dtype.np), dtype, device, requires_grad, out)
 
 
 @function
@@ -74,21 +80,21 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 @function
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _filled(size, 1, dtype, device, requires_grad, out)
+    return _filled(size, 1, dtype, device, requires_grad, out, name="ones")
 
 
 @function
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """Unlike torch, the memory is zero-filled (XLA has no uninitialised buffers)."""
-    return _filled(size, 0, dtype, device, requires_grad, out)
+    return _filled(size, 0, dtype, device, requires_grad, out, name="empty")
 
 
 @function
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    return _filled((size,), fill_value, dtype, device, requires_grad, out)
+    return _filled((size,), fill_value, dtype, device, requires_grad, out, name="full")
 
 
 def _like(name, fill):
@@ -141,50 +147,55 @@ METHODS["new_tensor"] = new_tensor
 
 
 def _infer_numpy(data):
-    """numpy array and torch dtype for Python data, with torch's inference rules."""
+    """numpy array and torch dtype for Python data, with torch's inference rules: a sequence's
+    dtype is the promotion of its items' (Python numbers, numpy scalars and arrays, tensors)."""
     if isinstance(data, Tensor):
         return np.asarray(data._value()), data.dtype
-    if isinstance(data, np.ndarray):
-        return data, D.from_numpy_dtype(data.dtype)
-    if isinstance(data, np.generic):
+    if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data), D.from_numpy_dtype(data.dtype)
-    if isinstance(data, (list, tuple)) and _has_tensor(data):
+    dtype = _infer_dtype(data)
+    if isinstance(data, (list, tuple)):
         data = _tensors_to_lists(data)
     try:
         arr = np.array(data)
     except ValueError as e:
         raise ValueError("expected sequence of equal-length lists: %s" % e) from None
     if arr.dtype == object:
-        raise TypeError("Could not infer dtype of %s" % type(data).__name__)
-    kind = arr.dtype.kind
-    if kind == "b":
-        return arr, D.bool
-    if kind in "iu":
-        return arr, D.int64
-    if kind == "f":
-        return arr, D.get_default_dtype()
-    if kind == "c":
-        return arr, D.default_complex()
-    raise TypeError("new(): invalid data type '%s'" % arr.dtype.name)
+        raise ValueError("expected sequence of equal-length lists (got a ragged sequence)")
+    if not arr.size and dtype is None:
+        dtype = D.get_default_dtype()
+    return arr, dtype
 
 
-def _has_tensor(seq):
-    for x in seq:
-        if isinstance(x, Tensor):
-            return True
-        if isinstance(x, (list, tuple)) and _has_tensor(x):
-            return True
-    return False
+def _infer_dtype(x):
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, builtins.bool):
+        return D.bool
+    if isinstance(x, int):
+        return D.int64
+    if isinstance(x, float):
+        return D.get_default_dtype()
+    if isinstance(x, builtins.complex):
+        return D.default_complex()
+    if isinstance(x, (list, tuple)):
+        out = None
+        for item in x:
+            d = _infer_dtype(item)
+            out = d if out is None else D.promote_types(out, d)
+        return out if out is not None else D.get_default_dtype()
+    raise TypeError("new(): invalid data type '%s'" % type(x).__name__)
 
 
 def _tensors_to_lists(seq):
     out = []
     for x in seq:
         if isinstance(x, Tensor):
-            if x.numel() != 1 and x._shape:
-                out.append(x.tolist())
-            else:
-                out.append(x.item())
+            if x.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            out.append(x.item())
         elif isinstance(x, (list, tuple)):
             out.append(_tensors_to_lists(x))
         else:
@@ -246,48 +257,34 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = D.get_default_dtype() if is_float else D.int64
-    n = max(int(math.ceil((end - start) / step)), 0)
-    # torch computes start + i * step in the output type's accumulate precision
-    values = (start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step)
-    return _place(jnp.asarray(values.astype(dtype.np)), dtype, device, requires_grad, out)
+    values = _ranges.arange_values(start, end, step, dtype)
+    return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 
 
 @function
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     dtype = _dtype_or_default(dtype)
-    start, end = _number(start), _number(end)
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    # torch fills the first half from start and the second half from end (symmetric rounding)
-    i = np.arange(steps, dtype=np.float64)
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    half = steps // 2
-    values = np.where(i < half, start + step * i, end - step * (steps - i - 1))
-    if dtype.is_floating_point and dtype.itemsize <= 4:
-        s32 = np.float32(step)
-        values = np.where(i < half, np.float32(start) + s32 * i.astype(np.float32),
-                          np.float32(end) - s32 * (steps - i - 1).astype(np.float32))
-    return _place(jnp.asarray(values.astype(dtype.np)), dtype, device, requires_grad, out)
+    values = _ranges.linspace_values(_number(start), _number(end), int(steps), dtype)
+    return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 
 
 @function
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     dtype = _dtype_or_default(dtype)
-    exps = linspace(start, end, steps, dtype=D.float64)._value()
-    return _place(jnp.power(base, exps).astype(dtype.np), dtype, device, requires_grad, out)
+    values = _ranges.logspace_values(_number(start), _number(end), int(steps), base, dtype)
+    return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 
 
 @function
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     dtype = _dtype_or_default(dtype)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError("%s must be greater or equal to 0, got %d" % (name, v))
     return _place(jnp.eye(n, n if m is None else m, dtype=dtype.np), dtype, device, requires_grad, out)
 
 

@@ -15,11 +15,14 @@ def _check_list(tensors, name):
         raise TypeError("%s(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor" % name)
 
 
-@op(tensors=(), lists="tensors", promote=P.promote, node="CatBackward0", saves=(),
-    aliases=("concat", "concatenate"), method=False)
-def cat(tensors, dim=0):
+def _check_cat(tensors, dim=0):
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+
+
+@op(tensors=(), lists="tensors", promote=P.promote, node="CatBackward0", saves=(),
+    aliases=("concat", "concatenate"), method=False, check=_check_cat)
+def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError("zero-dimensional tensor (at position %d) cannot be concatenated" % i)
@@ -169,10 +172,11 @@ def _repeat(input, sizes):
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    for s in sizes:
-        if s < 0:
-            raise RuntimeError("Trying to create tensor with negative dimension %d: %s" % (s, list(sizes)))
     x = input.reshape((1,) * (len(sizes) - input.ndim) + input.shape)
+    target = [n * r for n, r in zip(x.shape, sizes)]
+    for n in target:
+        if n < 0:
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s" % (n, target))
     return jnp.tile(x, sizes)
 
 

@@ -171,6 +171,9 @@ def permute(input, *dims):
 
 
 def _movedim_order(ndim, source, destination):
+    if isinstance(source, int) != isinstance(destination, int):
+        raise TypeError("movedim() received an invalid combination of arguments - got (%s, %s), but expected one "
+                        "of:" % (type(source).__name__, type(destination).__name__))
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -226,7 +229,9 @@ def _mT(self):
 
 def _H(self):
     if self.dim() not in (0, 2):
-        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got %d-D tensor." % self.dim())
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got %d-D tensor.%s"
+                           % (self.dim(), " For batches of matrices, consider using tensor.mH" if self.dim() > 2
+                              else ""))
     out = _matrix_transpose(self) if self.dim() == 2 else self
     return out.conj() if self.is_complex() else out
 
@@ -361,7 +366,7 @@ def meshgrid(*tensors, indexing=None):
         view_shape = tuple(-1 if j == i else 1 for j in range(len(tensors)))
         out.append(_expand(_view(t, view_shape), shape))
     if swap:
-        out = [transpose(o, 0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
     return tuple(out)
 
 
