@@ -118,9 +118,35 @@ def _from_user(value, create_graph, what, like_value):
     return value if create_graph else value._value()
 
 
+_runs = []    # (run token, callbacks) of the backward calls in progress, innermost last
+
+
+def current_run():
+    return _runs[-1][0] if _runs else None
+
+
+def queue_callback(fn):
+    """fn() when the current backward call finishes (Variable._execution_engine.queue_callback)."""
+    if not _runs:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _runs[-1][1].append(fn)
+
+
 def run(outputs, grad_outputs, retain_graph, create_graph, capture=None, accumulate=True):
     """Run backward from `outputs`. With `capture` (tensors), return their gradients; `accumulate`
     says whether leaves' .grad receive theirs (backward) or not (autograd.grad)."""
+    token = (object(), [])
+    _runs.append(token)
+    try:
+        result = _run(outputs, grad_outputs, retain_graph, create_graph, capture, accumulate)
+    finally:
+        _runs.pop()
+    for fn in token[1]:
+        fn()
+    return result
+
+
+def _run(outputs, grad_outputs, retain_graph, create_graph, capture, accumulate):
     from .. import _tensor
     if _tensor._recorder is not None:   # jtorch.compile wants to know that a step ran backward
         _tensor._recorder.ran_backward = True

@@ -45,6 +45,10 @@ class FunctionCtx:
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or if "
                 "you need to access saved tensors after calling backward.")
+        packed = getattr(self, "_sv_packed", None)
+        if packed is not None:
+            unpack, objs = packed
+            return tuple(None if o is None else unpack(o) for o in objs)
         saved = getattr(self, "_sv_versions", None)
         if saved is None:
             return tuple(getattr(self, "_to_save", ()) or ())
@@ -249,6 +253,10 @@ def _apply(cls, args, kwargs):
             else:
                 items.append(((None, None), t._verbox, t._verbox[0], t))
         node._sv_versions = tuple(items)
+        if G._hook_state.depth:     # saved_tensors_hooks: keep packed objects instead
+            pack, unpack = G._hook_state.stack[-1]
+            node._sv_packed = (unpack, tuple(None if t is None else pack(t) for t in to_save))
+            node._sv_versions = None
     from . import anomaly_mode
     if anomaly_mode._enabled:
         anomaly_mode.remember_forward(node)

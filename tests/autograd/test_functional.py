@@ -111,3 +111,88 @@ def test_anomaly_warns_with_forward_trace():
     assert any("Anomaly Detection has been enabled" in m for m in messages)
     assert any("Error detected in SqrtBackward0" in m and "b = a.sqrt()" in m for m in messages)
     assert not jtorch.is_anomaly_enabled()
+
+
+GRAPH_CASES = {
+    "saved_tensors_hooks_log": """
+log = []
+a = torch.ones(3, requires_grad=True)
+b = torch.ones(3, requires_grad=True) * 2
+with torch.autograd.graph.saved_tensors_hooks(lambda t: log.append(("pack", t.tolist())) or t,
+                                              lambda t: log.append(("unpack", t.tolist())) or t):
+    y = a.sin() * 3 + a.exp()
+y.sum().backward()
+out = [sorted(log), a.grad]
+""",
+    "saved_tensors_hooks_pack_value_used": """
+a = torch.ones(3, requires_grad=True)
+b = torch.ones(3, requires_grad=True) * 2
+with torch.autograd.graph.saved_tensors_hooks(lambda t: t * 10, lambda t: t):
+    y = a * b
+y.sum().backward()
+out = a.grad
+""",
+    "saved_tensors_hooks_freed": """
+a = torch.ones(3, requires_grad=True)
+with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+    y = (a.sin()).sum()
+y.backward(); y.backward()
+""",
+    "saved_tensors_hooks_function": """
+class Sq(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return 2 * x * g
+log = []
+a = torch.tensor([1., 2.], requires_grad=True)
+with torch.autograd.graph.saved_tensors_hooks(lambda t: log.append("pack") or t, lambda t: log.append("unpack") or t):
+    y = Sq.apply(a)
+y.sum().backward()
+out = [log, a.grad]
+""",
+    "save_on_cpu": """
+a = torch.ones(3, requires_grad=True); b = torch.ones(3, requires_grad=True) * 2
+with torch.autograd.graph.save_on_cpu():
+    y = (a * b).sum()
+y.backward()
+out = a.grad
+""",
+    "disable_saved_tensors_hooks": """
+with torch.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        pass
+""",
+    "multi_grad_hook_all": """
+log = []
+x1 = torch.ones(2, requires_grad=True); x2 = torch.ones(2, requires_grad=True); x3 = torch.ones(2, requires_grad=True)
+h = torch.autograd.graph.register_multi_grad_hook((x1, x2, x3), lambda gs: log.append(gs))
+(x1 * 2 + x2).sum().backward()
+h.remove()
+(x1 * 2 + x2).sum().backward()
+out = log
+""",
+    "multi_grad_hook_any": """
+log = []
+x1 = torch.ones(2, requires_grad=True); x2 = torch.ones(2, requires_grad=True)
+torch.autograd.graph.register_multi_grad_hook((x1, x2), lambda g: log.append(g), mode="any")
+(x1 * 3 + x2).sum().backward()
+out = [len(log), x1.grad]
+""",
+    "increment_version": """
+a = torch.tensor([1., 2.], requires_grad=True)
+b = a * 1
+y = b.sin()
+torch.autograd.graph.increment_version(b)
+y.sum().backward()
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPH_CASES))
+def test_graph_module(name):
+    check(GRAPH_CASES[name], match="no hooks here" if name == "disable_saved_tensors_hooks" else None)
