@@ -135,16 +135,21 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise ValueError("Invalid backend: '%s'" % backend)
     init_method = init_method or "env://"
     if init_method.startswith("env://"):
+        rank = int(_from_env("RANK", rank))
+        world_size = int(_from_env("WORLD_SIZE", world_size))
         addr = _from_env("MASTER_ADDR", None)
         port = _from_env("MASTER_PORT", None)
     elif init_method.startswith("tcp://"):
+        for value, what in ((rank, "rank"), (world_size, "world size")):
+            if value is None or value == -1:
+                raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: %s parameter "
+                                 "missing" % what)
         addr, _, port = init_method[len("tcp://"):].partition(":")
         port = port.split("/")[0].split("?")[0]
+        rank, world_size = int(rank), int(world_size)
     else:
         raise NotImplementedError("jtorch.distributed: init_method %r is not supported (use env:// or tcp://)"
                                   % init_method)
-    world_size = int(_from_env("WORLD_SIZE", world_size))
-    rank = int(_from_env("RANK", rank))
     if not 0 <= rank < world_size:
         raise ValueError("Invalid rank %d for world size %d" % (rank, world_size))
     timeout_s = _seconds(timeout, 1800)
@@ -183,6 +188,8 @@ def destroy_process_group(group=None):
     """Leaves the group. JAX's runtime cannot be restarted in the same process: a second
     init_process_group after this raises."""
     global _state
+    if _state is None:
+        raise AssertionError("Process group cannot be None")
     group_state(group)
     import jax
     if _state.world_size > 1:
