@@ -88,9 +88,11 @@ def _location_tag(device):
 
 
 class _Saver:
-    """The storages a pickle refers to, in order of first reference: key -> root tensor."""
+    """The storages a pickle refers to, in order of first reference: key -> root tensor. Keys
+    count up ("0", "1", ...) in the zip format; the legacy format keys storages by identity."""
 
-    def __init__(self):
+    def __init__(self, legacy=False):
+        self.legacy = legacy
         self.keys = {}
         self.roots = {}
 
@@ -108,7 +110,7 @@ class _Saver:
         root, offset, size, stride = self._window(t)
         key = self.keys.get(id(root))
         if key is None:
-            key = self.keys[id(root)] = str(len(self.keys))
+            key = self.keys[id(root)] = str(id(root) if self.legacy else len(self.keys))
             self.roots[key] = root
         ref = _StorageRef(root.dtype, key, _location_tag(root._device), root.numel())
         return (ref, offset, tuple([*size]), tuple([*stride]), bool(requires_grad),
@@ -143,7 +145,8 @@ def _pickler_class(base):
 
         def persistent_id(self, obj):
             if type(obj) is _StorageRef:
-                return ("storage", _storage_global(obj.dtype), obj.key, obj.location, obj.numel)
+                pid = ("storage", _storage_global(obj.dtype), obj.key, obj.location, obj.numel)
+                return pid + (None,) if self._saver.legacy else pid  # legacy: no storage view
             return None
 
         def reducer_override(self, obj):

@@ -218,7 +218,7 @@ class _Storage:
         return _strided_view(self._root, size, stride, offset)
 
     def _make_root(self, values):
-        if self._loader.mapped is not None and self._device.type == "cpu":
+        if self._loader.source.mapped is not None and self._device.type == "cpu":
             return Tensor._from_host(values, self._dtype)
         value = jax.device_put(values, dev.jax_device(self._device))
         return Tensor._from_value(value, self._dtype, self._device)
@@ -386,18 +386,66 @@ def _restore_location(map_location):
     return call
 
 
-class _Loader:
-    def __init__(self, reader, map_location, mapped):
-        self.reader = reader
-        self.restore = _restore_location(map_location)
-        self.mapped = mapped
-        self.storages = {}
+class _ZipSource:
+    """Storage bytes from the `data/<key>` records of a zip checkpoint (memory-mapped or read)."""
+
+    def __init__(self, reader, mapped):
+        self.reader, self.mapped = reader, mapped
         byteorder = "little"  # torch's default for checkpoints without a byte order record
         if reader.has_record("byteorder"):
             byteorder = bytes(reader.read("byteorder")).decode("ascii", "replace")
             if byteorder not in ("little", "big"):
                 raise ValueError("Unknown endianness type: " + byteorder)
         self.swap = byteorder != sys.byteorder
+
+    def pickle_file(self):
+        return io.BytesIO(bytes(self.reader.read("data.pkl")))
+
+    def read(self, key, dtype, numel):
+        name = "data/%s" % key
+        if self.mapped is not None:
+            offset, size, _ = self.reader.locate(name)
+            if size != numel * dtype.itemsize:
+                raise self.reader._corrupt("file " + name, "size mismatch (expected %d bytes, file "
+                                           "records %d)" % (numel * dtype.itemsize, size))
+            values = self.mapped[offset:offset + size].view(dtype.np)
+        else:
+            values = np.empty(numel, dtype.np)
+            self.reader.read(name, values.view(np.uint8))
+        return values.byteswap() if self.swap else values
+
+
+class _LegacySource:
+    """Storage bytes of a legacy (PyTorch < 1.6) checkpoint: `offsets` maps each storage key to
+    where its data starts and its element count, as the file records them."""
+
+    mapped = None
+
+    def __init__(self, fh, pickled, offsets, swap, display_name):
+        self.fh, self.pickled, self.offsets, self.swap = fh, pickled, offsets, swap
+        self.name = display_name
+
+    def pickle_file(self):
+        return io.BytesIO(self.pickled)  # storages are read from fh while this is unpickled
+
+    def read(self, key, dtype, numel):
+        where = " of '%s'" % self.name if self.name else ""
+        if key not in self.offsets or self.offsets[key][1] != numel:
+            raise RuntimeError("storage %s%s is missing or has the wrong size: the legacy checkpoint "
+                               "is corrupted" % (key, where))
+        values = np.empty(numel, dtype.np)
+        self.fh.seek(self.offsets[key][0])
+        if self.fh.readinto(values.view(np.uint8)) != values.nbytes:
+            raise RuntimeError("unexpected end of file in storage %s%s: the legacy checkpoint is "
+                               "truncated" % (key, where))
+        return values.byteswap() if self.swap else values
+
+
+class _Loader:
+    def __init__(self, source, map_location):
+        self.source = source
+        self.restore = _restore_location(map_location)
+        self.storages = {}
 
     def storage(self, key, dtype, numel, like=None, location=None):
         st = self.storages.get((key, dtype))
@@ -411,33 +459,25 @@ class _Loader:
         if not isinstance(saved_id, tuple):
             raise AssertionError("saved_id must be a tuple, got %s" % type(saved_id).__name__)
         typename = _weights_only_unpickler._decode_ascii(saved_id[0])
+        if typename == "module":  # legacy files name nn.Module classes so, with their source
+            return saved_id[1]
         if typename != "storage":
             raise AssertionError("Unknown typename for persistent_load, expected 'storage' but got "
                                  "'%s'" % typename)
-        storage_type, key, location, numel = saved_id[1:]
+        storage_type, key, location, numel = saved_id[1:5]
+        if len(saved_id) > 5 and saved_id[5] is not None:
+            raise RuntimeError("this legacy checkpoint holds storage views (PyTorch < 0.4), which "
+                               "jtorch cannot load")
         if not isinstance(storage_type, StorageType):
             raise RuntimeError("unknown storage type %r in checkpoint" % (storage_type,))
         return self.storage(key, storage_type.dtype, numel,
                             location=_weights_only_unpickler._decode_ascii(location))
 
     def read(self, key, dtype, numel):
-        name = "data/%s" % key
-        if self.mapped is not None:
-            offset, size, _ = self.reader.locate(name)
-            if size != numel * dtype.itemsize:
-                raise self.reader._corrupt("file " + name, "size mismatch (expected %d bytes, file "
-                                           "records %d)" % (numel * dtype.itemsize, size))
-            values = self.mapped[offset:offset + size].view(dtype.np)
-        else:
-            values = np.empty(numel, dtype.np)
-            self.reader.read(name, values.view(np.uint8))
-        if self.swap:
-            values = values.byteswap()
-        return values
+        return self.source.read(key, dtype, numel)
 
     def load(self, unpickler_class, pickle_load_args):
-        data = io.BytesIO(bytes(self.reader.read("data.pkl")))
-        unpickler = unpickler_class(data, **pickle_load_args)
+        unpickler = unpickler_class(self.source.pickle_file(), **pickle_load_args)
         unpickler.persistent_load = self.persistent_load
         _tls.loader = self
         try:

@@ -160,8 +160,12 @@ def _parameter_class():
 
 
 class Unpickler:
-    def __init__(self, file, *, encoding="bytes"):
+    def __init__(self, file, *, encoding="bytes", scan=False):
         self.encoding = encoding
+        # scan: walk the pickle's structure without resolving a global or calling anything (every
+        # global, call and object is an opaque _Scanned); persistent ids still reach
+        # persistent_load. Legacy checkpoints use it to learn their storages before reading data.
+        self.scan = scan
         self.readline = file.readline
         self.read = file.read
         self.memo = {}
@@ -194,6 +198,9 @@ class Unpickler:
             if op == GLOBAL[0]:
                 module, name = _read_global_instruction(self.readline)
                 full_path = "%s.%s" % (module, name)
+                if self.scan:
+                    self.append(_Scanned(full_path))
+                    continue
                 if module in _blocklisted_modules:
                     raise UnpicklingError("Trying to load unsupported GLOBAL %s whose module %s is "
                                           "blocked." % (full_path, module))
@@ -215,7 +222,9 @@ class Unpickler:
             elif op == NEWOBJ[0]:
                 args = self.stack.pop()
                 cls = self.stack.pop()
-                if Parameter is not None and cls is Parameter:
+                if self.scan:
+                    self.append(_Scanned(cls))
+                elif Parameter is not None and cls is Parameter:
                     self.append(Parameter(*args))
                 elif is_allowed(cls):
                     self.append(cls.__new__(cls, *args))
@@ -225,6 +234,9 @@ class Unpickler:
             elif op == REDUCE[0]:
                 args = self.stack.pop()
                 func = self.stack[-1]
+                if self.scan:
+                    self.stack[-1] = _Scanned(func)
+                    continue
                 if not is_allowed(func):
                     msg = "Trying to call reduce for unrecognized function %s" % (func,)
                     if hasattr(func, "__self__"):
@@ -234,6 +246,8 @@ class Unpickler:
             elif op == BUILD[0]:
                 state = self.stack.pop()
                 inst = self.stack[-1]
+                if self.scan:
+                    continue
                 if type(inst) is Tensor:
                     raise UnpicklingError("jtorch cannot rebuild a tensor from the legacy "
                                           "Tensor.set_ state in this checkpoint")
@@ -261,21 +275,29 @@ class Unpickler:
             elif op == APPEND[0]:
                 item = self.stack.pop()
                 list_obj = self.stack[-1]
+                if self.scan and type(list_obj) is not list:
+                    continue
                 if type(list_obj) is not list:
                     raise UnpicklingError("Can only append to lists, but got %s" % type(list_obj))
                 list_obj.append(item)
             elif op == APPENDS[0]:
                 items = self.pop_mark()
                 list_obj = self.stack[-1]
+                if self.scan and type(list_obj) is not list:
+                    continue
                 if type(list_obj) is not list:
                     raise UnpicklingError("Can only extend lists, but got %s" % type(list_obj))
                 list_obj.extend(items)
             elif op == SETITEM[0]:
                 v, k = self.stack.pop(), self.stack.pop()
+                if self.scan and type(self.stack[-1]) not in (dict, OrderedDict, Counter):
+                    continue
                 self._check_set_item_target("SETITEM")
                 self.stack[-1][k] = v
             elif op == SETITEMS[0]:
                 items = self.pop_mark()
+                if self.scan and type(self.stack[-1]) not in (dict, OrderedDict, Counter):
+                    continue
                 self._check_set_item_target("SETITEMS")
                 for i in range(0, len(items), 2):
                     self.stack[-1][items[i]] = items[i + 1]
@@ -331,7 +353,8 @@ class Unpickler:
                 if type(pid) is not tuple and type(pid) is not int:
                     raise UnpicklingError("persistent_load id must be tuple or int, but got %s"
                                           % type(pid))
-                if type(pid) is tuple and len(pid) > 0 and _decode_ascii(pid[0]) != "storage":
+                if (not self.scan and type(pid) is tuple and len(pid) > 0
+                        and _decode_ascii(pid[0]) != "storage"):
                     raise UnpicklingError("Only persistent_load of storage is allowed, but got %s"
                                           % type(pid[0]))
                 self.append(self.persistent_load(pid))
@@ -372,6 +395,14 @@ class Unpickler:
 
     def persistent_load(self, pid):
         raise UnpicklingError("unsupported persistent id encountered")
+
+
+class _Scanned:
+    """An object a scanning unpickler did not build: what it was made from (a global's name)."""
+    __slots__ = ("origin",)
+
+    def __init__(self, origin):
+        self.origin = origin
 
 
 def _decode_ascii(s):

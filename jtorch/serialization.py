@@ -36,6 +36,7 @@ import os
 import pickle
 import re
 import stat
+import struct
 import sys
 import warnings
 
@@ -43,7 +44,8 @@ import numpy as np
 
 from . import _weights_only_unpickler
 from ._pickler import _Saver, _pickler_class, _root_bytes
-from ._rebuild import StorageType, _full_unpickler_class, _Loader  # noqa: F401 - StorageType is public
+from ._rebuild import (StorageType, _STORAGE_DTYPES, _full_unpickler_class, _LegacySource,  # noqa: F401
+                       _Loader, _ZipSource)
 from ._zip import ZipReader, ZipWriter
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
@@ -170,35 +172,107 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
     """Saves an object to a disk file in PyTorch's format (PyTorch's torch.load reads it).
 
     Differs from torch: saving to a path is atomic (temporary file, fsync, rename), so an existing
-    file is never left half-overwritten; the legacy (pre-1.6) format is not written."""
+    file is never left half-overwritten."""
     if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' "
                              "attribute")
-    if not _use_new_zipfile_serialization:
-        raise NotImplementedError("jtorch.save writes only the zip format of PyTorch >= 1.6 "
-                                  "(_use_new_zipfile_serialization=False is not supported)")
-    saver = _Saver()
+    legacy = not _use_new_zipfile_serialization
+    saver = _Saver(legacy=legacy)
     buf = io.BytesIO()
+    if legacy:
+        for header in (MAGIC_NUMBER, PROTOCOL_VERSION, _SYS_INFO):
+            pickle.dump(header, buf, protocol=pickle_protocol)
     base = getattr(pickle_module, "_Pickler", None)
     if base is None or not hasattr(base, "dispatch"):
         base = pickle_module.Pickler if hasattr(pickle_module.Pickler, "dispatch") else pickle._Pickler
     _pickler_class(base)(buf, pickle_protocol, saver).dump(obj)
+    if legacy:
+        pickle.dump(sorted(saver.roots), buf, protocol=pickle_protocol)
     pickled = buf.getbuffer()
     byteorder = not _disable_byteorder_record
+
+    def write(fh, archive_name):
+        if legacy:
+            _write_legacy(fh, pickled, saver)
+        else:
+            _write_archive(fh, archive_name, pickled, saver, byteorder)
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        _atomic_write(path, lambda fh: _write_archive(fh, _archive_name(path), pickled, saver, byteorder))
+        _atomic_write(path, lambda fh: write(fh, _archive_name(path)))
     else:
         if not callable(getattr(f, "write", None)):
             raise TypeError("Buffer of %s has no callable attribute 'write'" % str(type(f)).strip("<>"))
-        _write_archive(f, "archive", pickled, saver, byteorder)
+        write(f, "archive")
         if hasattr(f, "flush"):
             f.flush()
 
 
+# the legacy format (PyTorch < 1.6): pickled header, the object's pickle, its storage keys, then
+# each storage (in key order) as its element count (int64) and its bytes, in the machine's order
+_SYS_INFO = {"protocol_version": PROTOCOL_VERSION, "little_endian": sys.byteorder == "little",
+             "type_sizes": {"short": struct.calcsize("=h"), "int": struct.calcsize("=i"),
+                            "long": struct.calcsize("=l")}}
+
+
+def _write_legacy(fh, pickled, saver):
+    fh.write(pickled)
+    for key in sorted(saver.roots):
+        data = _root_bytes(saver.roots[key])
+        fh.write(struct.pack("=q", saver.roots[key].numel()))
+        fh.write(memoryview(data))
+
+
 # -- loading --------------------------------------------------------------------------------------
+
+
+def _legacy_source(fh, name):
+    """A legacy checkpoint's storages: their keys and dtypes (by walking the pickle without building
+    anything) and where each one's data lies."""
+    def header():
+        return _weights_only_unpickler.Unpickler(fh, encoding="utf-8").load()
+    where = "'%s'" % name if name else "the given buffer"
+    try:
+        magic = header()
+    except Exception:
+        magic = None
+    if magic != MAGIC_NUMBER:
+        raise RuntimeError("Invalid magic number; corrupt file? %s is neither a zip checkpoint nor a "
+                           "legacy torch.save file (the older tar format is not supported)" % where)
+    dtypes = {}
+
+    def record(pid):
+        if type(pid) is tuple and len(pid) >= 5 and _weights_only_unpickler._decode_ascii(pid[0]) == "storage":
+            storage_type = getattr(pid[1], "origin", "")
+            dtypes[pid[2]] = _STORAGE_DTYPES.get(str(storage_type).rpartition(".")[2])
+        return None
+    try:
+        version = header()
+        if version != PROTOCOL_VERSION:
+            raise RuntimeError("Invalid protocol version: %s" % (version,))
+        sys_info = header()
+        little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else True
+        start = fh.tell()
+        scanner = _weights_only_unpickler.Unpickler(fh, encoding="utf-8", scan=True)
+        scanner.persistent_load = record
+        scanner.load()
+        end = fh.tell()
+        keys = header()
+        offsets = {}
+        for key in keys:
+            raw = fh.read(8)
+            if len(raw) != 8 or dtypes.get(key) is None:
+                raise RuntimeError("storage %s" % key)
+            numel = struct.unpack(("<q" if little else ">q"), raw)[0]
+            offsets[key] = (fh.tell(), numel)
+            fh.seek(numel * dtypes[key].itemsize, 1)
+    except Exception as e:
+        raise RuntimeError("%s is a corrupted or truncated legacy checkpoint (%s: %s)"
+                           % (where, type(e).__name__, e)) from None
+    fh.seek(start)
+    pickled = fh.read(end - start)
+    return _LegacySource(fh, pickled, offsets, little != (sys.byteorder == "little"), name)
 
 
 def _weights_only_message(message):
@@ -246,10 +320,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Loads an object saved with torch.save (by PyTorch or jtorch) from a file.
 
     Differs from torch: the data of every record is checked against the CRC-32 the file records
-    (torch does not check it), so a corrupted checkpoint fails loudly; files in the legacy
-    (pre-1.6, non-zip) format and TorchScript archives are not read. A whole object pickled by
-    torch (weights_only=False) is rebuilt from jtorch's classes of the same torch names; that works
-    when the jtorch class keeps torch's attribute layout (nn.Module does)."""
+    (torch does not check it), so a corrupted checkpoint fails loudly; TorchScript archives and
+    the tar format of PyTorch < 0.4 are not read (the legacy format of PyTorch < 1.6 is). A whole
+    object pickled by torch (weights_only=False) is rebuilt from jtorch's classes of the same torch
+    names; that works when the jtorch class keeps torch's attribute layout (nn.Module does)."""
     weights_only_not_set = weights_only is None
     if weights_only_not_set:
         weights_only = pickle_module is None
@@ -278,16 +352,26 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise ValueError("f must be a file path in order to use the mmap argument")
 
     with _open_reader(f) as (fh, name):
-        if not _is_zipfile(fh):
-            raise _not_a_checkpoint(fh, name, mmap)
-        reader = ZipReader(fh, name)
-        if reader.has_record("constants.pkl"):
-            raise RuntimeError("%s is a TorchScript archive (torch.jit.save); jtorch cannot load "
-                               "TorchScript" % (name or "this file"))
-        mapped = None
-        if mmap:
-            mapped = np.memmap(os.fspath(f), dtype=np.uint8, mode="c")
-        loader = _Loader(reader, map_location, mapped)
+        if _is_zipfile(fh):
+            reader = ZipReader(fh, name)
+            if reader.has_record("constants.pkl"):
+                raise RuntimeError("%s is a TorchScript archive (torch.jit.save); jtorch cannot load "
+                                   "TorchScript" % (name or "this file"))
+            mapped = np.memmap(os.fspath(f), dtype=np.uint8, mode="c") if mmap else None
+            source = _ZipSource(reader, mapped)
+        else:
+            start = fh.tell()
+            if not fh.read(1):
+                raise EOFError("Ran out of input: %s is empty" % ("'%s'" % name if name else
+                                                                  "the given buffer"))
+            if mmap:
+                raise RuntimeError("mmap can only be used with files saved with `torch.save(%s"
+                                   "_use_new_zipfile_serialization=True), please torch.save your "
+                                   "checkpoint with this option in order to use mmap."
+                                   % (name + ", " if name else ""))
+            fh.seek(start)
+            source = _legacy_source(fh, name)
+        loader = _Loader(source, map_location)
         if weights_only:
             try:
                 return loader.load(_weights_only_unpickler.Unpickler,
@@ -295,23 +379,3 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             except pickle.UnpicklingError as e:
                 raise pickle.UnpicklingError(_weights_only_message(str(e))) from None
         return loader.load(_full_unpickler_class(pickle_module.Unpickler), pickle_load_args)
-
-
-def _not_a_checkpoint(fh, name, mmap):
-    where = "'%s'" % name if name else "the given buffer"
-    start = fh.tell()
-    head = fh.read(64)
-    fh.seek(start)
-    if not head:
-        return EOFError("Ran out of input: %s is empty" % where)
-    if mmap:
-        return RuntimeError("mmap can only be used with files saved with "
-                            "`torch.save(%s_use_new_zipfile_serialization=True), please torch.save "
-                            "your checkpoint with this option in order to use mmap."
-                            % (name + ", " if name else ""))
-    if head[:1] == b"\x80":
-        return RuntimeError("%s is a legacy (PyTorch < 1.6, non-zip) checkpoint or a plain pickle; "
-                            "jtorch reads only the zip format. Load it with PyTorch and save it again "
-                            "with torch.save." % where)
-    return RuntimeError("PytorchStreamReader failed reading zip archive %s: not a zip archive (it "
-                        "does not start with a zip header), so not a file written by torch.save." % where)

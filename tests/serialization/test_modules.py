@@ -148,3 +148,17 @@ def test_torch_only_class_fails_clearly():
     data = _saved(torch, torch.nn.AdaptiveLogSoftmaxWithLoss(8, 4, cutoffs=[2]))
     with pytest.raises(AttributeError, match=class_name):
         jtorch.load(io.BytesIO(data), weights_only=False)
+
+
+def test_whole_model_legacy_format():
+    """A whole model in the legacy format: torch names nn.Module classes by persistent id there."""
+    tm = _model(torch)
+    buf = io.BytesIO()
+    torch.save(tm, buf, _use_new_zipfile_serialization=False)
+    got = jtorch.load(io.BytesIO(buf.getvalue()), weights_only=False)
+    assert type(got) is jtorch.nn.Sequential
+    np.testing.assert_allclose(_out(got(_x(jtorch))), _out(tm(_x(torch))), rtol=1e-6, atol=1e-6)
+    jbuf = io.BytesIO()
+    jtorch.save(_model(jtorch), jbuf, _use_new_zipfile_serialization=False)
+    got_t = torch.load(io.BytesIO(jbuf.getvalue()), weights_only=False)
+    np.testing.assert_array_equal(_out(got_t(_x(torch))), _out(tm(_x(torch))))

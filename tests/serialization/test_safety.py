@@ -73,23 +73,23 @@ def _error(fn):
     return None
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
 @pytest.mark.parametrize("name", ["class_object", "instance", "builtin_function", "os_system", "eval",
                                   "numpy_array", "module_class"])
-def test_weights_only_refuses(name, tmp_path):
+def test_weights_only_refuses(name, legacy, tmp_path):
     """Files written by either library are refused by both, with the same class and message."""
     build = _gadgets(tmp_path)[name]
-    paths = {}
+    paths = []
     for lib in LIBS:
         folder = tmp_path / lib.__name__
         folder.mkdir()
-        paths[lib] = folder / "g.pt"
-        lib.save(build(lib), paths[lib])
-    expected = _error(lambda: torch.load(paths[torch]))
-    assert expected is not None and expected[0] is pickle.UnpicklingError
-    for reader in LIBS:
-        for path in paths.values():
-            assert _error(lambda: reader.load(path)) == expected
-            assert _error(lambda: reader.load(path, weights_only=True)) == expected
+        paths.append(folder / "g.pt")
+        lib.save(build(lib), paths[-1], _use_new_zipfile_serialization=not legacy)
+    for path in paths:
+        expected = _error(lambda: torch.load(path))
+        assert expected is not None and expected[0] is pickle.UnpicklingError
+        assert _error(lambda: jtorch.load(path)) == expected
+        assert _error(lambda: jtorch.load(path, weights_only=True)) == expected
     assert not (tmp_path / "pwned").exists()
 
 
@@ -328,9 +328,10 @@ def test_empty_and_garbage_files(tmp_path):
     err = _error(lambda: jtorch.load(tmp_path / "garbage.pt"))
     assert err[0] is RuntimeError and str(tmp_path / "garbage.pt") in err[1]
     legacy = io.BytesIO()
-    torch.save(torch.ones(2), legacy, _use_new_zipfile_serialization=False)
-    err = _error(lambda: jtorch.load(io.BytesIO(legacy.getvalue())))
-    assert err[0] is RuntimeError and "legacy" in err[1]
+    torch.save({"w": torch.ones(300), "b": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
+    for cut in (len(legacy.getvalue()) - 10, 200, 60):
+        err = _error(lambda: jtorch.load(io.BytesIO(legacy.getvalue()[:cut])))
+        assert err[0] is RuntimeError and ("legacy" in err[1] or "magic" in err[1]), err
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("notes.txt", "not a checkpoint")
