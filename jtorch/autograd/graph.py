@@ -1,13 +1,19 @@
-"""The autograd tape: nodes named as PyTorch names them, each backed by a jitted jax.vjp.
+"""torch.autograd.graph: the tape's nodes, named as PyTorch names them, each backed by a jitted
+jax.vjp; and the public helpers of that module (Node, saved_tensors_hooks, ...).
 
 NOTE [The tape]
-Every differentiable op run with grad enabled on an input that requires grad records a Node.
-The node keeps the op's compiled entry and the input values the op ran on (JAX values are
-immutable, so these are snapshots) and `next_functions` edges to its inputs' nodes, with one
+Every differentiable op run with grad enabled on an input that requires grad records a Node
+(`record`). The node keeps the op's compiled entry, the input values the op ran on (JAX values
+are immutable, so these are snapshots) and `next_functions` edges to its inputs' nodes, with one
 AccumulateGrad per leaf. Its backward recomputes the op's forward inside one cached
-`jax.jit(vjp)` per (op, static arguments, which inputs need grad): one XLA call per node,
-never an eager pullback. With create_graph=True the same backward runs as a recorded op, so
-its result has a history of its own and can be differentiated again.
+`jax.jit(vjp)` per (op, static arguments, which inputs need grad): one XLA call per node, never
+an eager pullback (_backward.py). With create_graph=True the same backward runs as a recorded
+op, so its result has a history of its own and can be differentiated again. A backward graph
+that repeats (a training loop) is compiled whole, once (NOTE [Fused backward] in _fused.py).
+
+Order. Nodes are numbered when recorded, after their inputs' nodes, so every edge points at a
+lower number: the engine runs ready nodes highest number first, torch's order, and descending
+numbers are a topological order. AccumulateGrad runs as soon as it is ready.
 
 Saved tensors and version counters. Because the node holds snapshots, its gradient is right
 even if an input is later written in place; torch instead raises, for the tensors its formula
@@ -18,24 +24,26 @@ candidate tensor, and at backward time checks only the ones its backward reads:
     which inputs need grad) and the inputs it still reads are the saved ones. That gives
     torch's conditional saving for free: `x * c` saves c (needed for x's gradient) but not x.
 A node that saved something refuses a second backward once freed (no retain_graph); a node that
-saved nothing (a chain of adds) may run again, as in torch.
+saved nothing (a chain of adds) may run again, as in torch. saved_tensors_hooks pack exactly
+these tensors (_saved_hooks.py).
 
 Edges follow torch's next_functions: one per differentiable tensor argument, (None, 0) for a
 floating tensor that does not require grad, nothing for integer index/mask tensors, and a
 (None, 0) for the Python number of add/sub/mul/div (torch wraps it in a tensor).
+
+In-place ops (_inplace.py) compute out of place, then rebase the tensor's history onto the op's
+node before the write (so a refused write leaves the tensor untouched); a write through a view
+becomes CopySlices on the base, wrapping the op as torch does, and the views' histories are
+regenerated from it when next used (Tensor._refresh_grad_fn, NOTE in _storage.py).
 """
 import itertools
 import re
-import threading
 import weakref
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from . import anomaly_mode
 from . import grad_mode
-from .grad_mode import is_grad_enabled
 
 _node_classes = {}
 _counter = itertools.count()
@@ -386,157 +394,6 @@ _NO_EDGE = (None, 0)
 _NUMBER_SAVED = (("number", None), [0], 0, None, True)
 
 
-# -- backward functions ------------------------------------------------------------------------
-
-def _set_slot(args, key, x):
-    i, j = key
-    if j is None:
-        args[i] = x
-    else:
-        lst = list(args[i])
-        lst[j] = x
-        args[i] = tuple(lst)
-
-
-def _make_backward(fn, diff):
-    def backward(arrays, cts):
-        def partial_fn(*d):
-            args = list(arrays)
-            for key, x in zip(diff, d):
-                _set_slot(args, key, x)
-            return fn(*args)
-        primals = [arrays[i] if j is None else arrays[i][j] for i, j in diff]
-        out, pull = jax.vjp(partial_fn, *primals)
-        multi = isinstance(out, (tuple, list))
-        outs = out if multi else (out,)
-        full = []
-        for ct, o in zip(cts, outs):
-            if ct is not None:
-                full.append(ct.astype(o.dtype) if ct.dtype != o.dtype else ct)
-            elif jnp.issubdtype(o.dtype, jnp.inexact):
-                full.append(jnp.zeros(o.shape, o.dtype))
-            else:
-                full.append(np.zeros(o.shape, jax.dtypes.float0))
-        return pull(type(out)(full) if multi else full[0])
-    return backward
-
-
-def _abstract(x):
-    if x is None:
-        return None
-    if isinstance(x, tuple):
-        return tuple(_abstract(v) for v in x)
-    return jax.ShapeDtypeStruct(np.shape(x), x.dtype)
-
-
-def _analyse_needs(fn, diff, arrays, nout):
-    """Which (slot, j) of `arrays` the backward for `diff` reads, after dead-code elimination."""
-    try:
-        from jax._src.interpreters import partial_eval as pe
-        abstract = tuple(_abstract(a) for a in arrays)
-        out = jax.eval_shape(fn, *abstract)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        cts = tuple(jax.ShapeDtypeStruct(o.shape, o.dtype) if jnp.issubdtype(o.dtype, jnp.inexact)
-                    else None for o in outs)
-        closed = jax.make_jaxpr(_make_backward(fn, diff))(abstract, cts)
-        jaxpr = closed.jaxpr
-        _, used = pe.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
-    except Exception:  # an exotic function: assume it reads everything
-        return _ALL
-    needs, k = set(), 0
-    for i, a in enumerate(arrays):
-        if isinstance(a, tuple):
-            for j in range(len(a)):
-                if used[k]:
-                    needs.add((i, j))
-                k += 1
-        elif a is not None:
-            if used[k]:
-                needs.add((i, None))
-            k += 1
-    return frozenset(needs)
-
-
-# torch names the first node of a derivative formula; for higher-order graphs we name the
-# recorded backward after the formula's last op where that is well known.
-_DOUBLE_BACKWARD_NAMES = {
-    "TanhBackward0": "TanhBackwardBackward0", "SigmoidBackward0": "SigmoidBackwardBackward0",
-    "SumBackward0": "ExpandBackward0", "SumBackward1": "ExpandBackward0",
-    "MeanBackward0": "DivBackward0", "MeanBackward1": "DivBackward0", "MmBackward0": "MmBackward0",
-    "ReluBackward0": "ThresholdBackwardBackward0", "NegBackward0": "NegBackward0",
-    "DivBackward0": "DivBackward0", "LogBackward0": "DivBackward0",
-}
-
-
-def _differentiable_backward(node, cts, arrays):
-    """Backward as a recorded op (create_graph=True): its result can be differentiated again."""
-    from .._tensor import Tensor
-    from ..ops._registry import _Entry
-    diff = node._diff_key()
-    present = tuple(c is not None for c in cts)
-    leaves, treedef = jax.tree_util.tree_flatten(arrays)
-    index = _leaf_index(arrays)
-    key = ("create_graph", diff, present, treedef)
-    entry = node._entry.bwd.get(key)
-    if entry is None:
-        bwd = _make_backward(node._entry.fn, diff)
-        n = len(leaves)
-
-        def fn(*values):
-            args = jax.tree_util.tree_unflatten(treedef, values[:n])
-            it = iter(values[n:])
-            full = tuple(next(it) if p else None for p in present)
-            return tuple(bwd(args, full))
-        entry = node._entry.bwd[key] = _Entry(fn)
-    tensors = {}
-    for k, (pos, _) in enumerate(node._diff):
-        tensors[index[pos]] = _saved_input(node, k)
-    values = list(leaves)
-    inputs = [(i, t) for i, t in sorted(tensors.items())]
-    for c in cts:
-        if c is not None:
-            inputs.append((len(values), c))
-            values.append(c._value())
-    values = tuple(values)
-    result = entry.fwd(*values)
-    device = cts[0]._device if cts and cts[0] is not None else None
-    outs = [Tensor._from_value(r, device=device) for r in result]
-    if should_record(None, inputs):
-        name = _DOUBLE_BACKWARD_NAMES.get(type(node).__name__, "MulBackward0")
-        record(None, entry, values, inputs, outs, name=name)
-    return outs
-
-
-def _leaf_index(arrays):
-    """(slot, j) -> position among the flattened leaves of `arrays`."""
-    index, k = {}, 0
-    for i, a in enumerate(arrays):
-        if isinstance(a, tuple):
-            for j in range(len(a)):
-                index[(i, j)] = k
-                k += 1
-        elif a is not None:
-            index[(i, None)] = k
-            k += 1
-    return index
-
-
-def _saved_input(node, k):
-    """The k-th differentiable input of a node: its snapshot value, with the input's history."""
-    from .._tensor import Tensor
-    fn, nr = node.next_functions[node._diff[k][1]]
-    (i, j), _ = node._diff[k]
-    value = node._arrays[i] if j is None else node._arrays[i][j]
-    t = Tensor._from_value(value)
-    t._requires_grad = True
-    if isinstance(fn, AccumulateGrad):
-        # a stand-in for the leaf: gradients reach the leaf's own AccumulateGrad
-        t._accumulator = weakref.ref(fn)
-    else:
-        t._grad_fn, t._output_nr = fn, nr
-    return t
-
-
 def _op_of(node):
     from ..ops._registry import OPS
     for o in OPS.values():
@@ -574,330 +431,10 @@ def _saved_attribute(node, pname):
     raise AttributeError("'%s' object has no attribute '_saved_%s'" % (type(node).__name__, pname))
 
 
-# -- in-place rebasing and hooks ---------------------------------------------------------------
-
-def rebase_inplace(t, result):
-    """After `t.op_(...)` computed `result` out of place, t's history becomes the op's node
-    (torch's rebase_history); a write through a view records CopySlices on the base. Called
-    before the write, so a refused in-place op leaves the tensor untouched."""
-    node = result._grad_fn
-    if node is None:
-        return
-    if t._grad_fn is None and t._requires_grad:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    # a differentiable view (made by a view op); .detach()/.data aliases share memory only
-    base = t._base if t._gver is not None else None
-    if base is not None and base._requires_grad and base._grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    multi = t.__dict__.get("_multi_output") if base is not None else None
-    if multi is not None:   # an output of split/unbind/chunk (set in Tensor._make_view_of)
-        raise RuntimeError(("Output %d of %s is a view and is being modified inplace. " % multi[:2] if multi[2] else
-                            "A view was created in no_grad mode and is being modified inplace with grad mode "
-                            "enabled. ") + "This view is the output of a function that returns multiple views. "
-                           "Such functions do not allow the output views to be modified inplace. You should "
-                           "replace the inplace operation by an out-of-place one.")
-    own = _ran_on(node, t)
-    _rebase_saved(node, t, result, own)
-    if t._retains_grad and t._grad_fn is not None:
-        _move_retained(t, t._grad_fn, node, result._output_nr)
-    if base is not None and base is not t:
-        if own:
-            _copy_slices_from(node, base, t)
-        else:
-            _copy_slices(base, t, result)
-    t._grad_fn = node
-    t._output_nr = result._output_nr
-    t._requires_grad = True
-
-
-def _ran_on(node, t):
-    """Whether the in-place op's node took t itself as its first argument."""
-    saved = node._saved
-    if saved and saved is not _FREED:
-        for item in saved:
-            if item[0] == (0, None) and item[3] is t:
-                return True
-    arrays = node._arrays
-    if not arrays:
-        return False
-    if t._base is None:
-        current = t._data if t._host is None else None
-    else:
-        current = t._data if t._cver == t._vbox[0] else None   # storage version: cache is fresh
-    return current is not None and arrays[0] is current
-
-
-def _rebase_saved(node, t, result, own):
-    """The in-place op's own snapshot of t is safe; its saved result is t after the write."""
-    saved = node._saved
-    if not saved or saved is _FREED:
-        return
-    box, after = t._verbox, t._verbox[0] + 1
-    rbox = result._verbox
-    out = []
-    for item in saved:
-        if own and item[0] == (0, None) and item[1] is box:
-            continue
-        if item[1] is rbox:
-            item = (item[0], box, after, weakref.ref(t), item[4])
-        out.append(item)
-    node._saved = tuple(out)
-
-
-def _move_retained(t, old, new, nr):
-    x = old._x
-    if x is None:
-        return
-    keep = []
-    for item in x.retained:
-        if item[1]() is t:
-            new._extra().retained.append((nr, item[1]))
-        else:
-            keep.append(item)
-    x.retained[:] = keep
-
-
-def _copy_slices_from(node, base, view):
-    """torch's CopySlices: the base's new value is base.at[view].set(op(base[view], *others)),
-    with the op's other edges; its first edge is the base's previous history."""
-    from .. import _storage as S
-    from ..ops._registry import _Entry
-    root_value = base._value()
-    geometry = (tuple(root_value.shape), view._shape, view._stride, view._offset, view.dtype.np)
-    entry = node._entry
-    key = ("copy_slices",) + geometry
-    cs = entry.bwd.get(key)
-    if cs is None:
-        read = S.strided_reader(*geometry)
-        same = jnp.issubdtype(root_value.dtype, jnp.complexfloating) == \
-            jnp.issubdtype(view.dtype.np, jnp.complexfloating)
-        write = S._writer(geometry[0], geometry[1], geometry[2], geometry[3], same)
-        op_fn = entry.fn
-
-        def copy_slices(root, *rest):
-            new = op_fn(read(root), *rest)
-            return write(root, new)
-        cs = entry.bwd[key] = _Entry(copy_slices)
-    out = _new_node(node_class("CopySlices"))
-    out._entry = cs
-    out._arrays = (root_value,) + tuple(node._arrays[1:])
-    base_edge = edge(base)
-    out.next_functions = (base_edge,) + tuple(node.next_functions[1:])
-    diff = [((0, None), 0)] if base_edge[0] is not None else []
-    diff.extend(d for d in node._diff if d[0][0] != 0)
-    out._diff = tuple(diff)
-    # what the op saved of its other arguments (and its result, already moved to the view)
-    out._saved = tuple(item for item in node._saved if item[0][0] != 0)
-    base._grad_fn = out
-    base._output_nr = 0
-    base._requires_grad = True
-
-
-def _copy_slices(base, view, result):
-    """CopySlices for a write whose value came from elsewhere (not an op on the view itself)."""
-    from .. import _storage as S
-    from ..ops._registry import _Entry
-    root_value = base._value()
-    geometry = (tuple(root_value.shape), view._shape, view._stride, view._offset)
-    key = ("copy_slices_value",) + geometry
-    entry = _GENERIC_CS.get(key)
-    if entry is None:
-        same = jnp.issubdtype(root_value.dtype, jnp.complexfloating) == \
-            jnp.issubdtype(view.dtype.np, jnp.complexfloating)
-        entry = _GENERIC_CS[key] = _Entry(S._writer(*geometry, same))
-    out = _new_node(node_class("CopySlices"))
-    out._entry = entry
-    out._arrays = (root_value, result._value())
-    be, re_ = edge(base), edge(result)
-    out.next_functions = (be, re_)
-    out._diff = tuple(d for d in ((((0, None), 0) if be[0] is not None else None),
-                                  (((1, None), 1) if re_[0] is not None else None)) if d is not None)
-    base._grad_fn = out
-    base._output_nr = 0
-    base._requires_grad = True
-
-
-_GENERIC_CS = {}
-
-
-def register_tensor_hook(t, hook):
-    if not t._requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if t._gver is not None:
-        t._refresh_grad_fn()
-    if t._grad_fn is None:
-        node, nr = accumulator(t), 0
-    else:
-        node, nr = t._grad_fn, t._output_nr
-    hooks = node._extra().tensor_pre_hooks
-    item = (nr, hook)
-    hooks.append(item)
-    return _Handle(hooks, item)
-
-
-def retain(t):
-    """Tensor.retain_grad on a non-leaf: its gradient is stored in .grad during backward."""
-    if t._gver is not None:
-        t._refresh_grad_fn()
-    node = t._grad_fn
-    retained = node._extra().retained
-    for _, ref in retained:
-        if ref() is t:
-            return
-    retained.append((t._output_nr, weakref.ref(t)))
-
-
-# -- saved tensor hooks, multi-grad hooks (torch.autograd.graph's public helpers) ---------------
-
-class _HookState(threading.local):
-    depth = 0           # how many saved_tensors_hooks are active in this thread
-    stack = ()
-    disabled = None     # the message of an active disable_saved_tensors_hooks
-
-
-_hook_state = _HookState()
-
-
-class saved_tensors_hooks:
-    """Context manager: pack_hook(tensor) is called for every tensor a node saves for backward
-    and unpack_hook(packed) when the backward uses it. Differs from torch: jtorch's backward
-    recomputes from a node's inputs, so the unpacked value of a saved *input* is what the backward
-    uses, while an unpacked saved *result* (exp, tanh, sigmoid ...) is unpacked but not used; and
-    a node packs its inputs in argument order (torch's order follows the derivative formula)."""
-
-    def __init__(self, pack_hook, unpack_hook):
-        self.pack_hook = pack_hook
-        self.unpack_hook = unpack_hook
-
-    def __enter__(self):
-        if _hook_state.disabled is not None:
-            raise RuntimeError(_hook_state.disabled)
-        _hook_state.stack = _hook_state.stack + ((self.pack_hook, self.unpack_hook),)
-        _hook_state.depth += 1
-        return self
-
-    def __exit__(self, *exc):
-        _hook_state.stack = _hook_state.stack[:-1]
-        _hook_state.depth -= 1
-
-
-class save_on_cpu(saved_tensors_hooks):
-    """Saved tensors are kept on the CPU and moved back to their device for backward."""
-
-    def __init__(self, pin_memory=False, device_type="cuda"):
-        def pack(t):
-            return (t.device, t.detach().cpu() if t.device.type != "cpu" else t)
-
-        def unpack(packed):
-            device, t = packed
-            return t.to(device)
-        super().__init__(pack, unpack)
-
-
-class disable_saved_tensors_hooks:
-    """Inside, registering saved_tensors_hooks raises RuntimeError(error_message)."""
-
-    def __init__(self, error_message):
-        self.error_message = error_message
-
-    def __enter__(self):
-        self.prev = _hook_state.disabled
-        _hook_state.disabled = self.error_message
-
-    def __exit__(self, *exc):
-        _hook_state.disabled = self.prev
-
-
-_PACKED_MARK = (("packed", None), [0], 0, None, True)   # frees the node after a backward
-
-
-def _pack_saved(node, outputs):
-    """Call the active pack hook on what the node saves; the packed objects replace the saved
-    tensors (and their version checks, as in torch)."""
-    pack, unpack = _hook_state.stack[-1]
-    saved = node._saved
-    needs = None
-    packed, keep = [], []
-    for item in saved:
-        key, ref = item[0], item[3]
-        if ref is None:
-            keep.append(item)
-            continue
-        if not item[4]:
-            if needs is None:
-                needs = node._needs()
-            if needs is not _ALL and key not in needs:
-                keep.append(item)
-                continue
-        t = ref() if isinstance(ref, weakref.ref) else ref
-        if t is not None:
-            packed.append((key, pack(t)))
-    if not packed:
-        return
-    node._extra().packed = (unpack, packed)
-    keep.append(_PACKED_MARK)
-    node._saved = tuple(keep)
-
-
-def _unpacked_arrays(node, x):
-    from .._tensor import Tensor
-    unpack, packed = x.packed
-    arrays = list(node._arrays)
-    for key, obj in packed:
-        t = unpack(obj)
-        if not isinstance(t, Tensor):
-            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result "
-                            "of type %s" % type(t).__name__)
-        if key[0] != "result":
-            _set_slot(arrays, key, t._value())
-    return tuple(arrays)
-
-
-def register_multi_grad_hook(tensors, fn, *, mode="all"):
-    """mode="all": fn(grads) once per backward that reaches any of tensors, with None for those it
-    did not reach (called when that backward finishes); mode="any": fn(grad) on the first."""
-    from . import engine
-    if mode not in ("all", "any"):
-        raise ValueError("Expects mode to be one of ('all', 'any') but got %s" % mode)
-    tensors = tuple(tensors)
-    state = {}
-
-    def make(i):
-        def hook(g):
-            run = engine.current_run()
-            if state.get("run") is not run:
-                state["run"], state["grads"], state["fired"] = run, [None] * len(tensors), False
-                if mode == "all":
-                    grads = state["grads"]
-                    engine.queue_callback(lambda: fn(grads))
-            if mode == "all":
-                state["grads"][i] = g
-            elif not state["fired"]:
-                state["fired"] = True
-                fn(g)
-            return None
-        return hook
-    handles = [t.register_hook(make(i)) for i, t in enumerate(tensors) if t.requires_grad]
-    return _MultiHandle(handles)
-
-
-class _MultiHandle:
-    def __init__(self, handles):
-        self.handles = handles
-
-    def remove(self):
-        for h in self.handles:
-            h.remove()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def increment_version(tensor):
-    """Mark tensor as modified in place (its saved copies then fail torch's version check)."""
-    for t in (tensor if isinstance(tensor, (list, tuple)) else (tensor,)):
-        t._verbox[0] += 1
+# the rest of torch.autograd.graph, and the tape's pieces kept in their own files
+from ._backward import (_set_slot, _make_backward, _analyse_needs, _differentiable_backward,  # noqa: E402,F401
+                        _saved_input)
+from ._inplace import rebase_inplace, register_tensor_hook, retain  # noqa: E402,F401
+from ._saved_hooks import (saved_tensors_hooks, save_on_cpu, disable_saved_tensors_hooks,  # noqa: E402,F401
+                           register_multi_grad_hook, increment_version, _hook_state, _pack_saved,
+                           _unpacked_arrays)

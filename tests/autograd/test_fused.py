@@ -1,13 +1,13 @@
-"""The fused backward (NOTE [Fused backward] in engine.py): a backward structure repeated enough
+"""The fused backward (NOTE [Fused backward] in autograd/_fused.py): a backward structure repeated enough
 times runs as one compiled program; every step must still match torch exactly as the per-node
 walk does, including .grad identity, accumulation, freeing and version errors."""
 import pytest
 
 import jtorch
-from jtorch.autograd import engine
+from jtorch.autograd import _fused
 from tests.autograd._snippets import check
 
-STEPS = engine.FUSE_AFTER + 2
+STEPS = _fused.FUSE_AFTER + 2
 
 CASES = {
     "mlp_steps": """
@@ -117,9 +117,9 @@ def test_case(name):
 
 
 def test_fused_path_is_taken():
-    before = sum(1 for v in engine._structures.values() if v[1] is not None)
+    before = sum(1 for v in _fused._structures.values() if v[1] is not None)
     x = jtorch.tensor([0.25, 0.5, 0.75], requires_grad=True)
     for _ in range(STEPS):
         (x.sin() * x.exp() + x).sum().backward()
-    after = sum(1 for v in engine._structures.values() if v[1] is not None)
+    after = sum(1 for v in _fused._structures.values() if v[1] is not None)
     assert after == before + 1
