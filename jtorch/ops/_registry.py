@@ -252,6 +252,10 @@ def _forward(o, targs, sargs):
         else:
             raise TypeError("%s(): argument '%s' (position %d) must be Tensor, not %s"
                             % (o.name, o.tensor_params[i], i + 1, type(a).__name__))
+    if not inputs and number_slots and not o.list_params:
+        # torch.add(2, 3): some argument must be a tensor
+        raise TypeError("%s(): argument '%s' (position 1) must be Tensor, not %s"
+                        % (o.name, o.tensor_params[0], number_slots[0][1].__name__))
     if len(inputs) > 1 and _dev.accelerator_used:
         _same_device(inputs, arrays)
     if not (dims or zero_dims or numbers):

@@ -1,11 +1,14 @@
 """Linear algebra: matmul and friends in the torch namespace, torch.linalg's decompositions."""
+import builtins
 import collections
 import math
 
 import jax.numpy as jnp
 
+from . import _nodes as N
 from . import _promotion as P
 from ._registry import op
+from .reduction import vector_norm as _vector_norm
 
 
 def _same_dtype(name):
@@ -32,6 +35,27 @@ def _matmul_node(arrays, inputs):
     if a.ndim == 3 and b.ndim == 3:
         return "BmmBackward0"
     return "UnsafeViewBackward0" if a.ndim > 2 else "SqueezeBackward4"
+
+
+def _int_scalars(input, beta, alpha):
+    # integer tensors take beta and alpha as integers (torch casts the scalars to the tensor's type)
+    if jnp.issubdtype(input.dtype, jnp.integer):
+        return int(beta), int(alpha)
+    return beta, alpha
+
+
+def _inner_node(arrays, inputs):
+    return "MulBackward0" if arrays[0].ndim == 0 or arrays[1].ndim == 0 else "ViewBackward0"
+
+
+@op(tensors="input other", promote=P.promote, node=_inner_node)
+def inner(input, other):
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError("inner() the last dimension must match on both input tensors but got shapes "
+                           "%s and %s" % (list(input.shape), list(other.shape)))
+    return jnp.tensordot(input, other, axes=([-1], [-1]))
 
 
 def _shape_str(shape):
@@ -97,7 +121,7 @@ def mv(input, vec):
     return input @ vec
 
 
-@op(tensors="input tensor", promote=_same_dtype("dot"), node="DotBackward0", aliases=("inner",))
+@op(tensors="input tensor", promote=_same_dtype("dot"), node="DotBackward0")
 def dot(input, tensor):
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError("1D tensors expected, but got %dD and %dD tensors" % (input.ndim, tensor.ndim))
@@ -108,23 +132,26 @@ def dot(input, tensor):
     return jnp.dot(input, tensor)
 
 
-@op(tensors="input vec2", promote=P.promote, node="OuterBackward0", aliases=("ger",))
+@op(tensors="input vec2", promote=P.promote, node="MulBackward0", aliases=("ger",))
 def outer(input, vec2):
     return jnp.outer(input, vec2)
 
 
 @op(tensors="input mat1 mat2", promote=P.promote, inplace=True, node="AddmmBackward0")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    beta, alpha = _int_scalars(input, beta, alpha)
     return beta * input + alpha * (mat1 @ mat2) if (beta, alpha) != (1, 1) else input + mat1 @ mat2
 
 
 @op(tensors="input batch1 batch2", promote=P.promote, inplace=True, node="BaddbmmBackward0")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    beta, alpha = _int_scalars(input, beta, alpha)
     return beta * input + alpha * jnp.matmul(batch1, batch2)
 
 
 @op(tensors="input mat vec", promote=P.promote, inplace=True, node="AddmvBackward0")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    beta, alpha = _int_scalars(input, beta, alpha)
     return beta * input + alpha * (mat @ vec)
 
 
@@ -149,8 +176,10 @@ def _register():
 _register()
 
 
-@op(tensors="input other", promote=P.promote, node="KronBackward0")
+@op(tensors="input other", promote=P.promote, node="UnsafeViewBackward0")
 def kron(input, other):
+    if input.dtype == jnp.bool_:
+        return jnp.kron(input.astype(jnp.int8), other.astype(jnp.int8)).astype(jnp.bool_)
     return jnp.kron(input, other)
 
 
@@ -164,7 +193,11 @@ def trace(input):
     return jnp.trace(input)
 
 
-@op(node="DiagBackward0")
+def _diag_node(arrays, inputs):
+    return "DiagEmbedBackward0" if arrays[0].ndim == 1 else "DiagonalBackward0_copy"
+
+
+@op(node=_diag_node)
 def diag(input, diagonal=0):
     return jnp.diag(input, k=diagonal)
 
@@ -206,6 +239,8 @@ def inv(A):
 @op(tensors="A", promote=_float_only("det"), namespace="linalg", method=False, node="LinalgDetBackward0")
 def det(A):
     _square("det", A)
+    if A.shape[-1] == 0:
+        return jnp.ones(A.shape[:-2], A.dtype)
     return jnp.linalg.det(A)
 
 
@@ -250,17 +285,27 @@ def qr(A, mode="reduced"):
     return tuple(jnp.linalg.qr(A, mode=mode))
 
 
+def _hermitian_from(A, UPLO):
+    """The Hermitian matrix that the UPLO triangle of A describes (torch reads only that triangle)."""
+    if UPLO not in ("L", "U"):
+        raise RuntimeError("Expected UPLO argument to be 'L' or 'U', but got %s" % UPLO)
+    tri = jnp.tril(A) if UPLO == "L" else jnp.triu(A)
+    strict = jnp.tril(A, -1) if UPLO == "L" else jnp.triu(A, 1)
+    return tri + jnp.swapaxes(strict, -1, -2).conj()
+
+
 @op(tensors="A", promote=_float_only("eigh"), namespace="linalg", method=False, node="LinalgEighBackward0",
     returns=lambda *o: _EIGH(*o))
 def eigh(A, UPLO="L"):
     _square("eigh", A)
-    return tuple(jnp.linalg.eigh(A, UPLO=UPLO, symmetrize_input=False))
+    return tuple(jnp.linalg.eigh(_hermitian_from(A, UPLO), symmetrize_input=False))
 
 
 @op(tensors="A", promote=_float_only("eigvalsh"), namespace="linalg", method=False,
     node="LinalgEighBackward0")
 def eigvalsh(A, UPLO="L"):
-    return jnp.linalg.eigvalsh(A, UPLO=UPLO)
+    _square("eigvalsh", A)
+    return jnp.linalg.eigh(_hermitian_from(A, UPLO), symmetrize_input=False)[0]
 
 
 @op(tensors="A", promote=_float_only("slogdet"), namespace="linalg", method=False,
@@ -276,52 +321,106 @@ def cholesky(A, *, upper=False):
     return jnp.swapaxes(L, -1, -2).conj() if upper else L
 
 
-@op(tensors="A", promote=_float_only("pinv"), namespace="linalg", method=False, node="PinvBackward0")
+def _spectrum(A, hermitian):
+    """Singular values (descending) and the pieces to rebuild A from them."""
+    if hermitian:
+        w, V = jnp.linalg.eigh(_hermitian_from(A, "L"), symmetrize_input=False)
+        return jnp.abs(w), (w, V)
+    U, S, Vh = jnp.linalg.svd(A, full_matrices=False)
+    return S, (U, S, Vh)
+
+
+def _cutoff(A, S, atol, rtol):
+    """torch's tolerance: max(atol, rtol * largest singular value), rtol defaulting to eps * max(m, n)
+    when neither is given, and to 0 when only atol is."""
+    if rtol is None:
+        rtol = 0.0 if atol is not None else jnp.finfo(A.dtype).eps * builtins.max(A.shape[-2:], default=0)
+    smax = jnp.max(S, axis=-1, keepdims=True, initial=0.0)
+    return jnp.maximum(0.0 if atol is None else atol, rtol * smax)
+
+
+@op(tensors="A", promote=_float_only("pinv"), namespace="linalg", method=False, node="LinalgPinvBackward0")
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    return jnp.linalg.pinv(A, hermitian=hermitian)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.pinv(%s): expected a tensor with 2 or more dimensions of float, double, "
+                           "cfloat or cdouble types" % ("A",))
+    S, parts = _spectrum(A, hermitian)
+    keep = S > _cutoff(A, S, atol, rtol)
+    if hermitian:
+        w, V = parts
+        winv = jnp.where(keep, 1 / jnp.where(keep, w, 1), 0)
+        return (V * winv[..., None, :]) @ jnp.swapaxes(V, -1, -2).conj()
+    U, S, Vh = parts
+    sinv = jnp.where(keep, 1 / jnp.where(keep, S, 1), 0)
+    return (jnp.swapaxes(Vh, -1, -2).conj() * sinv[..., None, :]) @ jnp.swapaxes(U, -1, -2).conj()
 
 
 @op(tensors="A", promote=_float_only("matrix_rank"), namespace="linalg", method=False, differentiable=False)
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
-    return jnp.linalg.matrix_rank(A).astype(jnp.int64)
+    if A.shape[-1] == 0 or A.shape[-2] == 0:
+        return jnp.zeros(A.shape[:-2], jnp.int64)
+    S, _ = _spectrum(A, hermitian)
+    return jnp.sum(S > _cutoff(A, S, atol, rtol), axis=-1).astype(jnp.int64)
+
+
+def _axes(dim):
+    return dim if dim is None or isinstance(dim, int) else tuple(dim)
 
 
 @op(tensors="A", promote=P.to_float, namespace="linalg", method=False, node="LinalgVectorNormBackward0")
 def vector_norm(A, ord=2, dim=None, keepdim=False, *, dtype=None):
     x = A if dtype is None else A.astype(dtype.np)
-    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
-    x = jnp.abs(x)
-    if ord == float("inf"):
-        return jnp.max(x, axis=axis, keepdims=keepdim)
-    if ord == float("-inf"):
-        return jnp.min(x, axis=axis, keepdims=keepdim)
-    if ord == 0:
-        return jnp.sum(x != 0, axis=axis, keepdims=keepdim).astype(x.dtype)
-    if ord == 2:
-        return jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=keepdim))
-    return jnp.sum(x ** ord, axis=axis, keepdims=keepdim) ** (1.0 / ord)
+    return _vector_norm(x, ord, _axes(dim) if x.ndim else None, keepdim)
 
 
-@op(tensors="A", promote=P.to_float, namespace="linalg", method=False, node="LinalgMatrixNormBackward0")
+def _matrix_norm_node(arrays, inputs, sargs):
+    ord = sargs[0]
+    if ord == "fro":
+        return "LinalgVectorNormBackward0"
+    if ord == "nuc":
+        return "SumBackward1"
+    return "AmaxBackward0" if ord > 0 else "AminBackward0"
+
+
+def _matrix_norm(x, ord, dim, keepdim):
+    if x.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    dim = tuple(d % x.ndim for d in dim)
+    if ord == "fro":
+        return _vector_norm(x, 2, dim, keepdim)
+    if ord not in ("nuc", 2, -2, 1, -1, float("inf"), float("-inf")):
+        raise RuntimeError("linalg.matrix_norm: Order %s not supported." % (ord,))
+    return jnp.linalg.norm(x, ord=ord, axis=dim, keepdims=keepdim)
+
+
+@op(tensors="A", promote=P.to_float, namespace="linalg", method=False, node=N.static(_matrix_norm_node))
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     x = A if dtype is None else A.astype(dtype.np)
-    return jnp.linalg.norm(x, ord=ord, axis=tuple(dim), keepdims=keepdim)
+    return _matrix_norm(x, ord, tuple(dim), keepdim)
 
 
-@op(tensors="A", promote=P.to_float, namespace="linalg", method=False, node="LinalgVectorNormBackward0",
+def _linalg_norm_node(arrays, inputs, sargs):
+    ord, dim = sargs[0], sargs[1]
+    matrix = (dim is not None and not isinstance(dim, int) and len(dim) == 2) or \
+        (dim is None and ord is not None and arrays[0].ndim == 2)
+    return _matrix_norm_node(arrays, inputs, (ord,)) if matrix else "LinalgVectorNormBackward0"
+
+
+@op(tensors="A", promote=P.to_float, namespace="linalg", method=False, node=N.static(_linalg_norm_node),
     name="linalg_norm", aliases=("norm",))
 def _linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     x = A if dtype is None else A.astype(dtype.np)
-    if ord is None and dim is None:
-        return jnp.sqrt(jnp.sum(jnp.abs(x) ** 2, keepdims=keepdim).reshape(
-            (1,) * x.ndim if keepdim else ()))
-    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
-    return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdim)
+    if dim is None and ord is not None and x.ndim not in (1, 2):
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           "Got %dD." % x.ndim)
+    axis = _axes(dim)
+    if (axis is not None and not isinstance(axis, int) and len(axis) == 2) or \
+            (axis is None and ord is not None and x.ndim == 2):
+        return _matrix_norm(x, "fro" if ord is None else ord, axis or (-2, -1), keepdim)
+    return _vector_norm(x, 2 if ord is None else ord, axis, keepdim)
 
 
 @op(tensors="x1 x2", promote=P.to_float, method=False, node="CdistBackward0")
 def cdist(x1, x2, p=2.0, compute_mode=None):
     diff = x1[..., :, None, :] - x2[..., None, :, :]
-    if p == 2.0:
-        return jnp.sqrt(jnp.sum(diff * diff, axis=-1))
-    return jnp.sum(jnp.abs(diff) ** p, axis=-1) ** (1.0 / p)
+    return _vector_norm(diff, p, -1, False)

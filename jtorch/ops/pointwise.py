@@ -49,6 +49,7 @@ def _int_div(a, b, rounding):
     """Integer division by zero raises in torch; in a traced op the quotient is left as XLA gives it."""
     if a.dtype == jnp.bool_:
         a, b = a.astype(jnp.int64), b.astype(jnp.int64)
+    a, b = jnp.broadcast_arrays(a, jnp.asarray(b, a.dtype))
     q = jax.lax.div(a, b)
     if rounding == "floor":
         q = q - ((a % b != 0) & ((a < 0) != (b < 0))).astype(q.dtype)
@@ -182,6 +183,10 @@ def _equal(input, other):
 
 @op(tensors="input other", promote=P.promote, differentiable=False)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if rtol < 0:
+        raise RuntimeError("rtol must be greater than or equal to zero, but got %s" % rtol)
+    if atol < 0:
+        raise RuntimeError("atol must be greater than or equal to zero, but got %s" % atol)
     return jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
@@ -273,6 +278,11 @@ def _sign(x):
     return x if x.dtype == jnp.bool_ else jnp.sign(x)
 
 
+def _digamma(x):
+    # torch: digamma(0) is -inf (jax gives nan)
+    return jnp.where(x == 0, -jnp.inf, jax.scipy.special.digamma(x))
+
+
 def _square(x):
     # torch computes square as pow(x, 2): bool becomes int64
     return jnp.square(x.astype(jnp.int64) if x.dtype == jnp.bool_ else x)
@@ -316,7 +326,7 @@ _UNARY = [
     ("erfc", jax.scipy.special.erfc, P.to_float, "ErfcBackward0", ()),
     ("erfinv", jax.scipy.special.erfinv, P.to_float, "ErfinvBackward0", ()),
     ("lgamma", jax.scipy.special.gammaln, P.to_float, "LgammaBackward0", ()),
-    ("digamma", jax.scipy.special.digamma, P.to_float, "DigammaBackward0", ()),
+    ("digamma", _digamma, P.to_float, "DigammaBackward0", ()),
     ("deg2rad", jnp.deg2rad, P.to_float, "Deg2RadBackward0", ()),
     ("rad2deg", jnp.rad2deg, P.to_float, "Rad2DegBackward0", ()),
 ]

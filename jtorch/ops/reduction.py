@@ -38,6 +38,8 @@ def _dims(dim, ndim):
         if not -n <= d < n:
             raise IndexError("Dimension out of range (expected to be in range of [%d, %d], but got %d)"
                              % (-n, n - 1, d))
+        if ndim and d % n in out:
+            raise RuntimeError("dim %d appears multiple times in the list of dims" % (d % n))
         out.append(d % n if ndim else None)
     return tuple(d for d in out if d is not None) or (None if not ndim else ())
 
