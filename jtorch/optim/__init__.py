@@ -10,7 +10,10 @@ from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
 from .adadelta import Adadelta
+from .rprop import Rprop
+from .asgd import ASGD
+from .lbfgs import LBFGS
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
-           "Adadelta", "lr_scheduler"]
+           "Adadelta", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]

@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _SCALAR, _scalar_state, cast
+from ._rules import _SCALAR, _scalar_state, cast
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 

@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _scalar_state, _zeros_state, cast, lerp
+from ._rules import _scalar_state, _zeros_state, cast, lerp
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 

@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD)."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, cast
+from ._rules import cast
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 

@@ -1,5 +1,7 @@
 """Helpers shared by the optim tests: the same parameters in both libraries, state converted
 between them, and a structural comparison of state dicts (keys, nesting, types, values)."""
+import math
+
 import numpy as np
 import torch
 
@@ -60,5 +62,7 @@ def assert_same_structure(a, b, path="", rtol=1e-5, atol=1e-6):
             assert_same_structure(x, y, "%s[%d]" % (path, i), rtol, atol)
     elif isinstance(a, float) and np.isnan(a):
         assert np.isnan(b), path
+    elif isinstance(a, float):
+        assert math.isclose(a, b, rel_tol=rtol, abs_tol=atol), "%s: %r vs %r" % (path, a, b)
     else:
         assert a == b, "%s: %r vs %r" % (path, a, b)

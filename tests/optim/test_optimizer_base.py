@@ -221,3 +221,31 @@ def test_params_without_grad_get_no_state_and_sgd_without_momentum_has_none():
         assert list(adam.state_dict()["state"]) == [0]
         assert sgd.state_dict()["state"] == {}
         assert b.grad is None
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=1, max_iter=5), dict(lr=0.5, max_iter=7, history_size=3),
+                                    dict(lr=0.5, max_iter=6, line_search_fn="strong_wolfe")],
+                         ids=["plain", "short-history", "strong-wolfe"])
+def test_lbfgs(kwargs):
+    """LBFGS re-evaluates the closure and branches on values, as torch does: same losses, same
+    parameters, same state (lists of tensors, floats, counters) after four steps."""
+    from tests.optim.test_optimizers import START, X, Y
+    res = {}
+    for lib in (torch, jtorch):
+        p = {k: make_param(lib, v.astype(np.float64)) for k, v in START.items() if k != "unused"}
+        x, y = lib.from_numpy(X.copy()), lib.from_numpy(Y.copy())
+        opt = lib.optim.LBFGS(list(p.values()), **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((lib.tanh(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"] - y) ** 2).mean()
+            loss.backward()
+            return loss
+
+        losses = [float(opt.step(closure).detach()) for _ in range(4)]
+        res[lib.__name__] = losses, [to_numpy(v) for v in p.values()], opt.state_dict()
+    (tl, tp, ts), (jl, jp, js) = res["torch"], res["jtorch"]
+    np.testing.assert_allclose(jl, tl, rtol=1e-10)
+    for a, b in zip(tp, jp):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
+    assert_same_structure(ts, js, "", 1e-8, 1e-10)

@@ -36,6 +36,10 @@ CASES = [
     ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
     ("Adadelta", dict(lr=1.0)),
     ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1)),
 ]
 IDS = ["%s-%s" % (name, "-".join("%s=%s" % kv for kv in kw.items())) for name, kw in CASES]
 

@@ -1,0 +1,71 @@
+"""ASGD (averaged SGD) and its pure per-parameter rule."""
+import jax.numpy as jnp
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ._rules import _SCALAR, _scalar_state, _zeros_state, cast
+from .optimizer import Optimizer
+
+__all__ = ["ASGD"]
+
+
+def _asgd(cfg, h, p, g, s):
+    """torch's _single_tensor_asgd (capturable=False) for one parameter: `eta` and `mu` are 0-d
+    tensors read as Python floats; the new ones are computed in float64 and pass through
+    torch.as_tensor, i.e. the default dtype, before they are stored."""
+    has_wd, maximize, default_dtype = cfg
+    lambd, lr, t0, alpha = h["lambd"], h["lr"], h["t0"], h["alpha"]
+    if maximize:
+        g = -g
+    step_t = s["step"] + 1
+    if has_wd:
+        g = g + cast(h["weight_decay"], p) * p
+    eta = s["eta"].astype(_SCALAR)
+    p = p * cast(1 - lambd * eta, p)
+    p = p + cast(-eta, p) * g
+    mu = s["mu"]
+    ax = jnp.where(mu != 1, s["ax"] + (p - s["ax"]) * cast(mu, p), p)
+    step = step_t.astype(_SCALAR)
+    new_eta = lr / ((1 + lambd * lr * step) ** alpha)
+    new_mu = 1 / jnp.maximum(1, step - t0)
+    return p, {"step": step_t, "eta": new_eta.astype(default_dtype).astype(s["eta"].dtype),
+               "mu": new_mu.astype(default_dtype).astype(mu.dtype), "ax": ax}
+
+
+class ASGD(Optimizer):
+    _rule = staticmethod(_asgd)
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
+                 maximize=False, differentiable=False, capturable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0, "weight_decay": weight_decay,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+        self._step_tensors_from_numbers()
+
+    def _init_state(self, p, group, state):
+        lr = group["lr"]
+        state["step"] = _scalar_state(0.0, p)
+        state["eta"] = _scalar_state(lr.item() if isinstance(lr, Tensor) else lr, p)
+        state["mu"] = _scalar_state(1.0, p)
+        state["ax"] = _zeros_state(p)
+
+    def _config(self, group):
+        return (group["weight_decay"] != 0, bool(group["maximize"]), D.get_default_dtype().np)
+
+    def _hyper(self, group):
+        return {k: group[k] for k in ("lr", "lambd", "alpha", "t0", "weight_decay")}

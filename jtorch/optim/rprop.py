@@ -1,0 +1,63 @@
+"""Rprop (resilient backpropagation) and its pure per-parameter rule."""
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from ._rules import _scalar_state, _zeros_state, cast
+from .optimizer import Optimizer
+
+__all__ = ["Rprop"]
+
+
+def _rprop(cfg, h, p, g, s):
+    """torch's _single_tensor_rprop for one parameter."""
+    (maximize,) = cfg
+    etaminus, etaplus = h["etas"]
+    step_size_min, step_size_max = h["step_sizes"]
+    if maximize:
+        g = -g
+    sign = jnp.sign(g * s["prev"])
+    factor = jnp.where(sign > 0, cast(etaplus, p), jnp.where(sign < 0, cast(etaminus, p), cast(1, p)))
+    step_size = jnp.clip(s["step_size"] * factor, cast(step_size_min, p), cast(step_size_max, p))
+    g = jnp.where(sign < 0, jnp.zeros_like(g), g)
+    p = p + cast(-1, p) * jnp.sign(g) * step_size
+    return p, {"step": s["step"] + 1, "prev": g, "step_size": step_size}
+
+
+class Rprop(Optimizer):
+    _rule = staticmethod(_rprop)
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
+                 foreach=None, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+        self._step_tensors_from_numbers()
+
+    def _init_state(self, p, group, state):
+        state["step"] = _scalar_state(0.0, p)
+        state["prev"] = _zeros_state(p)
+        lr = group["lr"]
+        lr = lr.item() if isinstance(lr, Tensor) else lr
+        value = complex(lr, lr) if p.is_complex() else lr
+        state["step_size"] = Tensor._from_value(jnp.full_like(p.grad._value(), value), dtype=p.grad.dtype,
+                                                device=p._device)
+
+    def _config(self, group):
+        return (bool(group["maximize"]),)
+
+    def _hyper(self, group):
+        return {"etas": tuple(group["etas"]), "step_sizes": tuple(group["step_sizes"])}
