@@ -183,13 +183,15 @@ def kron(input, other):
     return jnp.kron(input, other)
 
 
-@op(tensors="a b", promote=P.promote, method=False, node="TensordotBackward0")
+@op(tensors="a b", promote=P.promote, method=False, node="ViewBackward0")
 def tensordot(a, b, dims=2):
     return jnp.tensordot(a, b, axes=dims)
 
 
 @op(node="TraceBackward0")
 def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim %d" % input.ndim)
     return jnp.trace(input)
 
 

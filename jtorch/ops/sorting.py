@@ -41,8 +41,8 @@ def _vi(name):
     return lambda *o: cls(*o)
 
 
-@op(node="SortBackward0", returns=_vi("sort"))
-def sort(input, dim=-1, descending=False, *, stable=False):
+@op(node=N.by_static(2, "SortBackward1", "SortBackward0", (None,)), returns=_vi("sort"))
+def sort(input, dim=-1, descending=False, *, stable=None):
     if input.ndim == 0:
         return input, jnp.zeros((), jnp.int64)
     axis = _axis(dim, input.ndim)
@@ -256,7 +256,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     x = v.reshape(-1) if axis is None else np.moveaxis(v, axis, 0)
     if len(x):
         change = np.ones(len(x), bool)
-        change[1:] = np.any((x[1:] != x[:-1]).reshape(len(x) - 1, -1), axis=1)
+        change[1:] = np.any((x[1:] != x[:-1]).reshape(len(x) - 1, int(np.prod(x.shape[1:]))), axis=1)
     else:
         change = np.zeros(0, bool)
     values = x[change]

@@ -88,6 +88,10 @@ def resolve(o):
 # "op" or "op@dtype" (dtype: float32 int64 bool float64, or "errors" for the error-input test)
 _NUMBER = 'torch rejects a Python number in this argument position (TypeError); jtorch promotes it like any number'
 XFAIL = {
+    'topk@int64': 'which index of tied values torch reports is implementation-defined',
+    'sort@bool': "torch's default (unstable) sort orders ties its own way",
+    'sgn@float32': "torch's gradient is a ZeroTensor, which the harness cannot turn into numpy",
+    'rsub@errors': _NUMBER,
     '__radd__@errors': _NUMBER,
     '__rand__@errors': _NUMBER,
     '__rmul__@errors': _NUMBER,
