@@ -635,3 +635,28 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     clamped = var.clamp_min(eps).detach()
     var = var + (clamped - var).detach()
     return _GAUSSIAN[bool(full)][reduction](input, target, var, bool(full), reduction)
+
+
+@functional
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """torch's Python composition: max(d(a, p) - d(a, n) + margin, 0), reduced."""
+    if margin <= 0:
+        raise ValueError("margin must be greater than 0, got %s" % margin)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError("%s is not a valid value for reduction" % reduction)
+    a, p, n = anchor.dim(), positive.dim(), negative.dim()
+    if not (a == p == n):
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           "dimensions, but got: anchor %dD, positive %dD, and negative %dD inputs]" % (a, p, n))
+    dist = distance_function if distance_function is not None else F["pairwise_distance"]
+    dist_pos = dist(anchor, positive)
+    dist_neg = dist(anchor, negative)
+    if swap:
+        dist_neg = TORCH["minimum"](dist_neg, dist(positive, negative))
+    loss = TORCH["clamp_min"](margin + dist_pos - dist_neg, 0)
+    if reduction == "sum":
+        return TORCH["sum"](loss)
+    if reduction == "mean":
+        return TORCH["mean"](loss)
+    return loss

@@ -4,6 +4,7 @@ import functools
 import math
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -270,3 +271,202 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                                   "(got %dD)" % input.dim())
     return _fold(input, ntuple(output_size, 2), ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2),
                  ntuple(stride, 2))
+
+
+# -- max_unpool ---------------------------------------------------------------------------------
+
+def _unpool_scatter(plane):
+    """Scatter each value to its index in the plane; the gradient gathers at the indices, so a
+    position written twice (overlapping pooling windows) passes its gradient to both, as torch's
+    max_unpool backward does (jax's scatter-set VJP would give it to one)."""
+    @jax.custom_vjp
+    def scatter(flat_in, idx):
+        rows = jnp.indices(idx.shape)[:-1]
+        out = jnp.zeros(flat_in.shape[:-1] + (plane,), flat_in.dtype)
+        return out.at[tuple(rows) + (idx,)].set(flat_in)
+
+    def fwd(flat_in, idx):
+        return scatter(flat_in, idx), idx
+
+    def bwd(idx, ct):
+        return jnp.take_along_axis(ct, idx, axis=-1), None
+    scatter.defvjp(fwd, bwd)
+    return scatter
+
+
+def _unpool_impl(n):
+    def impl(input, indices, output_size):
+        lead = input.shape[:input.ndim - n]
+        plane = 1
+        for s in output_size:
+            plane *= s
+        flat_in = input.reshape(lead + (-1,))
+        idx = indices.reshape(lead + (-1,))
+        out = _unpool_scatter(plane)(flat_in, idx)
+        return out.reshape(lead + tuple(output_size))
+    impl.__name__ = "_max_unpool%dd" % n
+    return impl
+
+
+_UNPOOL = {n: op(tensors="input indices", promote=P.keep, node="MaxUnpool%dDBackward0" % max(n, 2) if n > 1
+                 else "SqueezeBackward1", function=False, method=False, saves=())(_unpool_impl(n))
+           for n in (1, 2, 3)}
+
+
+def _unpool_fn(n):
+    def max_unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+        k = ntuple(kernel_size, n)
+        s = k if stride is None else ntuple(stride, n)
+        p = ntuple(padding, n)
+        spatial = tuple(input.shape[input.dim() - n:])
+        default = tuple((spatial[d] - 1) * s[d] - 2 * p[d] + k[d] for d in range(n))
+        if output_size is None:
+            size = default
+        else:
+            size = tuple(int(v) for v in output_size)[-n:]
+            for d in range(n):
+                lo, hi = default[d] - s[d], default[d] + s[d]
+                if not lo < size[d] < hi:
+                    raise ValueError("invalid output_size \"%s\" (dim %d must be between %d and %d)"
+                                     % (list(output_size), d, lo, hi))
+        return _UNPOOL[n](input, indices, size)
+    max_unpool.__name__ = "max_unpool%dd" % n
+    return max_unpool
+
+
+max_unpool1d = functional(_unpool_fn(1))
+max_unpool2d = functional(_unpool_fn(2))
+max_unpool3d = functional(_unpool_fn(3))
+
+
+# -- affine_grid / grid_sample ------------------------------------------------------------------
+
+def _base_coords(n, align_corners):
+    if align_corners:
+        return np.linspace(-1, 1, n) if n > 1 else np.zeros(1)
+    return (np.arange(n) * 2 + 1) / n - 1
+
+
+@op(tensors="theta", promote=P.keep, node="AffineGridGeneratorBackward0", function=False, method=False,
+    name="_affine_grid", saves=())
+def _affine_grid(theta, size, align_corners):
+    if len(size) == 4:
+        N, C, H, W = size
+        xs = _base_coords(W, align_corners)
+        ys = _base_coords(H, align_corners)
+        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((1, 1))), axis=-1)  # (H, W, 3)
+        base = jnp.asarray(base.reshape(1, H * W, 3), theta.dtype)
+        grid = jnp.matmul(base, jnp.swapaxes(theta, 1, 2), precision=jax.lax.Precision.HIGHEST)
+        return grid.reshape(N, H, W, 2)
+    N, C, D, H, W = size
+    xs, ys, zs = (_base_coords(W, align_corners), _base_coords(H, align_corners), _base_coords(D, align_corners))
+    base = np.stack(np.broadcast_arrays(xs[None, None, :], ys[None, :, None], zs[:, None, None],
+                                        np.ones((1, 1, 1))), axis=-1)
+    base = jnp.asarray(base.reshape(1, D * H * W, 4), theta.dtype)
+    grid = jnp.matmul(base, jnp.swapaxes(theta, 1, 2), precision=jax.lax.Precision.HIGHEST)
+    return grid.reshape(N, D, H, W, 3)
+
+
+@functional
+def affine_grid(theta, size, align_corners=None):
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", stacklevel=2)
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError("Expected theta to have floating point type, but got %s" % theta.dtype)
+    size = tuple(int(s) for s in size)
+    if len(size) == 4:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError("Expected a batch of 2D affine matrices of shape Nx2x3 for size %s. Got %s."
+                             % (size, list(theta.shape)))
+    elif len(size) == 5:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError("Expected a batch of 3D affine matrices of shape Nx3x4 for size %s. Got %s."
+                             % (size, list(theta.shape)))
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  "respectively. Got size %s." % (size,))
+    return _affine_grid(theta, size, bool(align_corners))
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, lo2, hi2):
+    # torch's reflect_coordinates on [lo2/2, hi2/2] given twice the bounds
+    if lo2 == hi2:
+        return jnp.zeros_like(coord)
+    mn = lo2 / 2
+    span = (hi2 - lo2) / 2
+    c = jnp.abs(coord - mn)
+    extra = jnp.fmod(c, span)
+    flips = jnp.floor(c / span)
+    return jnp.where(jnp.fmod(flips, 2) == 0, extra + mn, span - extra + mn)
+
+
+def _source_index(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "border":
+        coord = jnp.clip(coord, 0, size - 1)
+    elif padding_mode == "reflection":
+        if align_corners:
+            coord = _reflect(coord, 0, 2 * (size - 1))
+        else:
+            coord = _reflect(coord, -1, 2 * size - 1)
+        coord = jnp.clip(coord, 0, size - 1)
+    return coord
+
+
+@op(tensors="input grid", promote=P.keep, node="GridSampler2DBackward0", function=False, method=False,
+    name="_grid_sample2d")
+def _grid_sample2d(input, grid, mode, padding_mode, align_corners):
+    N, C, H, W = input.shape
+    x = _source_index(grid[..., 0], W, padding_mode, align_corners)
+    y = _source_index(grid[..., 1], H, padding_mode, align_corners)
+    batch = jnp.arange(N)[:, None, None]
+
+    def gather(iy, ix):
+        ok = (ix >= 0) & (ix <= W - 1) & (iy >= 0) & (iy <= H - 1)
+        cx = jnp.clip(ix, 0, W - 1).astype(jnp.int32)
+        cy = jnp.clip(iy, 0, H - 1).astype(jnp.int32)
+        vals = input[batch, :, cy, cx]                      # (N, Ho, Wo, C)
+        return jnp.where(ok[..., None], vals, 0)
+
+    if mode == "nearest":
+        out = gather(jnp.round(y), jnp.round(x))
+    else:
+        x0, y0 = jnp.floor(x), jnp.floor(y)
+        x1, y1 = x0 + 1, y0 + 1
+        wx1, wy1 = x - x0, y - y0
+        wx0, wy0 = 1 - wx1, 1 - wy1
+        out = (gather(y0, x0) * (wy0 * wx0)[..., None] + gather(y0, x1) * (wy0 * wx1)[..., None]
+               + gather(y1, x0) * (wy1 * wx0)[..., None] + gather(y1, x1) * (wy1 * wx1)[..., None])
+    return jnp.moveaxis(out, -1, 1)
+
+
+@functional
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """grid_sample for 4-D input (bilinear, nearest; zeros, border, reflection). Differs from torch:
+    5-D (volumetric) input and mode='bicubic' are not implemented."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
+                         "got: '%s'" % mode)
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         "'reflection', but got: '%s'" % padding_mode)
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", stacklevel=2)
+        align_corners = False
+    if input.dim() != 4 or mode == "bicubic":
+        raise NotImplementedError("jtorch: grid_sample supports 4-D input with bilinear or nearest mode")
+    if grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid to have size 2 in last dimension and the same batch size "
+                           "as input, but got grid with sizes %s" % list(grid.shape))
+    return _grid_sample2d(input, grid, mode, padding_mode, bool(align_corners))

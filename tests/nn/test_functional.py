@@ -118,6 +118,21 @@ CASES = [
     ("sdpa_bool_mask", lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m > 0),
      A(2, 3, 8), A(2, 4, 8), A(2, 4, 8), Arr(np.array([[1, 1, 0, 1], [1, 0, 1, 1], [1, 1, 1, 0]]))),
     ("pixel_shuffle", lambda t, x: t.nn.functional.pixel_shuffle(x, 3), A(2, 18, 2, 2)),
+    ("max_unpool2d", lambda t, x: t.nn.functional.max_unpool2d(*t.nn.functional.max_pool2d(x, 2, return_indices=True),
+                                                                2, output_size=(5, 5)), A(1, 2, 5, 5)),
+    ("max_unpool1d", lambda t, x: t.nn.functional.max_unpool1d(*t.nn.functional.max_pool1d(x, 3, 2, 1,
+                                                                                           return_indices=True),
+                                                                3, 2, 1), A(2, 2, 7)),
+    ("affine_grid_sample", lambda t, x, th: t.nn.functional.grid_sample(
+        x, t.nn.functional.affine_grid(th, (2, 2, 3, 5), align_corners=False), align_corners=False),
+     A(2, 2, 4, 4), A(2, 2, 3, low=-1.2, high=1.2)),
+    ("grid_sample_reflection_ac", lambda t, x, g: t.nn.functional.grid_sample(
+        x, g, padding_mode="reflection", align_corners=True), A(1, 2, 4, 5), A(1, 3, 3, 2, low=-1.7, high=1.7)),
+    ("grid_sample_border_nearest", lambda t, x, g: t.nn.functional.grid_sample(
+        x, g, mode="nearest", padding_mode="border", align_corners=False), A(1, 2, 4, 5), A(1, 3, 3, 2, low=-1.5,
+                                                                                            high=1.5)),
+    ("affine_grid_3d", lambda t, th: t.nn.functional.affine_grid(th, (1, 1, 2, 3, 4), align_corners=True),
+     A(1, 3, 4)),
     ("unfold_fold", lambda t, x: t.nn.functional.fold(t.nn.functional.unfold(x, (2, 3), padding=1), (4, 5), (2, 3),
                                                       padding=1), A(2, 3, 4, 5)),
 ]

@@ -170,4 +170,38 @@ class LPPool2d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool2d)
 
 
-_ = (_pair, _triple)
+
+class _MaxUnpoolNd(Module):
+    _tuple = staticmethod(_pair)
+    _fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        t = type(self)._tuple
+        self.kernel_size = t(kernel_size)
+        self.stride = t(stride if stride is not None else kernel_size)
+        self.padding = t(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return "kernel_size=%s, stride=%s, padding=%s" % (self.kernel_size, self.stride, self.padding)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    _tuple = staticmethod(_single)
+    _fn = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    _tuple = staticmethod(_pair)
+    _fn = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _tuple = staticmethod(_triple)
+    _fn = staticmethod(F.max_unpool3d)
+
+
+__all__ += ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
