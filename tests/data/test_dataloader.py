@@ -169,3 +169,34 @@ def test_requires_grad_samples_keep_autograd():
     assert batch.grad_fn is not None
     batch.sum().backward()
     assert w.grad.tolist() == [5.0, 5.0]
+
+
+def test_large_dataset_travels_through_shared_memory():
+    """A dataset over 1 MB reaches the workers through a shared file, removed once they have loaded it;
+    each worker's copy is private (writes in a worker do not reach the main process)."""
+    import glob
+    import os
+    big = np.arange(600_000, dtype=np.float32).reshape(1000, 600)
+    ds = D(jtorch).TensorDataset(jtorch.from_numpy(big))
+    pattern = "/dev/shm/jtorch-dataloader-%d-*" % os.getpid()
+    for _ in range(2):
+        batches = list(D(jtorch).DataLoader(ds, batch_size=300, num_workers=2))
+        np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), big)
+        assert glob.glob(pattern) == []
+    writer = D(jtorch).DataLoader(Squares(4), batch_size=2, num_workers=2,
+                                  collate_fn=lambda b: b, worker_init_fn=None)
+    assert len(list(writer)) == 2 and glob.glob(pattern) == []
+
+
+def test_unpicklable_dataset_says_why():
+    class HoldsGenerator:
+        def __init__(self):
+            self.gen = (i for i in range(3))
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return i
+    with pytest.raises(RuntimeError, match=r"by pickling them .* use num_workers=0"):
+        iter(D(jtorch).DataLoader(HoldsGenerator(), num_workers=1))

@@ -10,22 +10,27 @@ worker_init_fn, once per iteration, so each epoch's workers see the dataset as i
 forked workers would. jtorch tensors travel as numpy arrays both ways (`_Pickler`), and worker
 batches are collated in numpy (NOTE [Collating in numpy]), so a worker usually runs no JAX at all.
 
-An interpreter that imports jtorch takes a second or two to start, so idle workers go back to a
-pool and later iterators reuse them. What differs from torch: module-level state that dataset
-code changes inside a worker outlives the epoch in that process (torch's next epoch forks anew).
+An interpreter that imports jtorch takes a second or two to start, so a DataLoader starts its
+workers when it is constructed, idle workers go back to a pool, and later iterators reuse them.
+What differs from torch: module-level state that dataset code changes inside a worker outlives
+the epoch in that process (torch's next epoch forks anew).
 
-Messages, each one pickled object over a pipe: parent -> worker ("start", payload, worker_id),
-("fetch", idx, index), ("resume",) (persistent workers: a new epoch), ("end",) (back to idle);
-worker -> parent (idx, kind, value) with kind "data", "error" (an _ExceptionWrapper) or "stop"
-(an IterableDataset ran out), and ("resumed",) / ("ended",) acknowledgements.
+Messages, each one pickled object over a pipe: parent -> worker ("start", payload, worker_id,
+shared file, spans) (see NOTE [Sending the dataset to workers]), ("fetch", idx, index),
+("resume",) (persistent workers: a new epoch), ("end",) (back to idle); worker -> parent
+("ready", pid) once, then (idx, kind, value) with kind "data", "error" (an _ExceptionWrapper) or
+"stop" (an IterableDataset ran out), and ("loaded",) / ("resumed",) / ("ended",) acknowledgements.
 """
 import atexit
 import io
+import itertools
+import mmap
 import os
 import pickle
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -95,10 +100,82 @@ class _Pickler(_pickler_base()):
         return parent(obj) if parent is not None else NotImplemented
 
 
-def dumps(obj):
+def dumps(obj, buffer_callback=None):
     buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=buffer_callback).dump(obj)
     return buf.getvalue()
+
+
+# NOTE [Sending the dataset to workers]
+# A dataset is often one big array (60,000 images). Pickled into a pipe it would cost seconds per
+# epoch and per worker; instead its large buffers (pickle protocol 5, out of band) are copied once
+# per iterator into a file in shared memory that every worker maps copy-on-write, so each worker's
+# copy is private as a fork's would be. The file is removed once every worker has loaded it.
+_BIG = 1 << 20
+_counter = itertools.count()
+_shared_files = set()
+
+
+def _shared_dir():
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+def dumps_payload(obj):
+    """(pickle bytes, path of the shared file or None, [(offset, nbytes)] of the out-of-band buffers)."""
+    buffers = []
+
+    def keep_small_in_band(b):
+        if b.raw().nbytes < _BIG:
+            return True
+        buffers.append(b)
+        return False
+    data = dumps(obj, buffer_callback=keep_small_in_band)
+    if not buffers:
+        return data, None, []
+    spans, off = [], 0
+    for b in buffers:
+        n = b.raw().nbytes
+        spans.append((off, n))
+        off += -(-n // 64) * 64
+    for folder in (_shared_dir(), tempfile.gettempdir()):
+        path = os.path.join(folder, "jtorch-dataloader-%d-%d" % (os.getpid(), next(_counter)))
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, off)  # fail now (ENOSPC) rather than SIGBUS on a full tmpfs
+        except OSError:
+            os.close(fd)
+            os.unlink(path)
+            continue
+        try:
+            with mmap.mmap(fd, off) as m:
+                for b, (start, n) in zip(buffers, spans):
+                    m[start:start + n] = b.raw()
+        finally:
+            os.close(fd)
+        _shared_files.add(path)
+        return data, path, spans
+    return dumps(obj), None, []  # no room anywhere: everything in band
+
+
+def loads_payload(data, path, spans):
+    if path is None:
+        return pickle.loads(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        m = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    finally:
+        os.close(fd)
+    view = memoryview(m)
+    return pickle.loads(data, buffers=[view[start:start + n] for start, n in spans])
+
+
+def remove_shared(path):
+    if path is not None and path in _shared_files:
+        _shared_files.discard(path)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 class _ExceptionWrapper:
@@ -177,26 +254,31 @@ def _send(conn, obj):
     conn.send_bytes(dumps(obj))
 
 
-def _epoch(cin, cout, payload, worker_id):
+def _epoch(cin, cout, payload, worker_id, path, spans):
     """Serve one iterator: fetch batches until ("end",)."""
     global _worker_info
     import jtorch
     from .dataloader import _create_fetcher
-    p = pickle.loads(payload)
-    seed = p["base_seed"] + worker_id
-    random.seed(seed)
-    jtorch.manual_seed(seed)
-    np.random.seed(_generate_state(p["base_seed"], worker_id))
-    dataset = p["dataset"]
-    _worker_info = WorkerInfo(id=worker_id, num_workers=p["num_workers"], seed=seed, dataset=dataset)
     where = "in DataLoader worker process %d" % worker_id
-    init_exception, fetcher = None, None
+    init_exception, fetcher, broken = None, None, None
     try:
-        if p["worker_init_fn"] is not None:
-            p["worker_init_fn"](worker_id)
-        fetcher = _create_fetcher(p["kind"], dataset, p["auto_collation"], p["collate_fn"], p["drop_last"])
-    except Exception:
-        init_exception = _wrap_exception(where)
+        p = loads_payload(payload, path, spans)
+    except Exception:  # e.g. a class the worker cannot import: every request gets this error
+        p, broken = None, _wrap_exception(where)
+    _send(cout, ("loaded",))
+    if p is not None:
+        seed = p["base_seed"] + worker_id
+        random.seed(seed)
+        jtorch.manual_seed(seed)
+        np.random.seed(_generate_state(p["base_seed"], worker_id))
+        dataset = p["dataset"]
+        _worker_info = WorkerInfo(id=worker_id, num_workers=p["num_workers"], seed=seed, dataset=dataset)
+        try:
+            if p["worker_init_fn"] is not None:
+                p["worker_init_fn"](worker_id)
+            fetcher = _create_fetcher(p["kind"], dataset, p["auto_collation"], p["collate_fn"], p["drop_last"])
+        except Exception:
+            init_exception = _wrap_exception(where)
     ended = False  # an IterableDataset ran out: answer every later fetch with "stop"
     try:
         while True:
@@ -206,6 +288,9 @@ def _epoch(cin, cout, payload, worker_id):
                 return
             if msg[0] == "resume":
                 ended = False
+                if broken is not None:
+                    _send(cout, ("resumed",))
+                    continue
                 try:
                     fetcher = _create_fetcher(p["kind"], dataset, p["auto_collation"], p["collate_fn"],
                                               p["drop_last"])
@@ -214,6 +299,9 @@ def _epoch(cin, cout, payload, worker_id):
                 _send(cout, ("resumed",))
                 continue
             _, idx, index = msg
+            if broken is not None:
+                _send(cout, (idx, "error", broken))
+                continue
             if init_exception is not None:
                 _send(cout, (idx, "error", init_exception))
                 init_exception = None
@@ -253,7 +341,7 @@ def _serve(cin, cout, boot):
             return
         if msg[0] == "start":
             try:
-                _epoch(cin, cout, msg[1], msg[2])
+                _epoch(cin, cout, *msg[1:])
             except (EOFError, OSError, BrokenPipeError):
                 return
         elif msg[0] == "exit":
@@ -298,6 +386,7 @@ class _Worker:
         self.frm = Connection(r_out, writable=False)
         self.ready = False
         self.dirty = False  # sent ("end",) and its acknowledgement is still to be read
+        self.shared = None  # a payload file to remove once the acknowledgement has come
         from ... import _import_hook
         self.to.send_bytes(pickle.dumps({"path": list(sys.path), "hook": _import_hook.installed()}))
 
@@ -336,6 +425,7 @@ class _Worker:
                 return False
             if msg[0] == "ended":
                 self.dirty = False
+                remove_shared(self.shared)
         return True
 
     def alive(self):
@@ -389,10 +479,12 @@ def prestart(n):
             _idle.append(w)
 
 
-def release(workers):
-    """Send ("end",) and give the workers back to the pool; their leftovers are drained on reuse."""
+def release(workers, shared=None):
+    """Send ("end",) and give the workers back to the pool; their leftovers are drained on reuse.
+    `shared`: a payload file some of them may still have to load, removed once they are drained."""
     with _lock:
         for w in workers:
+            w.shared = shared
             if not w.alive():
                 _discard(w)
                 continue
@@ -427,6 +519,8 @@ def wait_any(workers, timeout):
 
 @atexit.register
 def _shutdown():
+    for path in list(_shared_files):
+        remove_shared(path)
     with _lock:
         workers = list(_all)
         _all.clear()

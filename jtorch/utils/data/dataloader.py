@@ -324,15 +324,24 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._in_order = loader.in_order
         self._shutdown = False
         self._workers = []
-        payload = _worker.dumps({
-            "dataset": self._dataset, "kind": self._dataset_kind, "auto_collation": self._auto_collation,
-            "collate_fn": self._collate_fn, "drop_last": self._drop_last, "worker_init_fn": loader.worker_init_fn,
-            "base_seed": self._base_seed, "num_workers": self._num_workers})
+        try:
+            payload, self._shared, spans = _worker.dumps_payload({
+                "dataset": self._dataset, "kind": self._dataset_kind, "auto_collation": self._auto_collation,
+                "collate_fn": self._collate_fn, "drop_last": self._drop_last,
+                "worker_init_fn": loader.worker_init_fn, "base_seed": self._base_seed,
+                "num_workers": self._num_workers})
+        except Exception as e:
+            raise RuntimeError(
+                "DataLoader(num_workers=%d) sends the dataset, collate_fn and worker_init_fn to its worker processes "
+                "by pickling them (jtorch's workers are new interpreters, not forks), and this failed: %s: %s. "
+                "Make them picklable, or use num_workers=0." % (self._num_workers, type(e).__name__, e)) from e
+        self._loaded = 0  # workers that have loaded the payload: the shared file goes when all have
         self._workers = _worker.acquire(self._num_workers)
         try:
             for worker_id, w in enumerate(self._workers):
-                w.send(("start", payload, worker_id))
+                w.send(("start", payload, worker_id, self._shared, spans))
         except OSError:
+            _worker.remove_shared(self._shared)
             _worker.discard(self._workers)
             raise RuntimeError("DataLoader worker (pid(s) %s) exited unexpectedly"
                                % ", ".join(str(w.pid) for w in self._workers)) from None
@@ -380,7 +389,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 msg = ready[0].recv()
                 if len(msg) == 3:
                     return msg
-                continue  # a stray acknowledgement
+                if msg[0] == "loaded":
+                    self._loaded += 1
+                    if self._loaded == self._num_workers:
+                        _worker.remove_shared(self._shared)
+                continue
             if self._timeout > 0:
                 raise RuntimeError("DataLoader timed out after %s seconds" % self._timeout)
             dead = [w for w in self._workers if not w.alive()]
@@ -434,8 +447,12 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._shutdown = True
         if broken:
             _worker.discard(self._workers)
-        else:
+            _worker.remove_shared(self._shared)
+        elif self._loaded == self._num_workers:
+            _worker.remove_shared(self._shared)
             _worker.release(self._workers)
+        else:  # some worker may not have opened the payload file yet
+            _worker.release(self._workers, self._shared)
         self._workers = []
 
     def __del__(self):
