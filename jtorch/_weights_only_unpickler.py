@@ -1,400 +1,197 @@
-"""The allow-list unpickler behind `torch.load(weights_only=True)`, after PyTorch's own
-(torch/_weights_only_unpickler.py, itself after CPython's pickle.py).
+"""`torch.load(weights_only=True)`: a pickle reader that builds only what an allow-list names.
 
-It never imports anything by name: GLOBAL looks the name up in a table of what torch allows
-(tensor rebuild functions, storage types, dtypes, torch.Size, torch.device, Parameter,
-OrderedDict, Counter, set, bytearray, complex) plus what the user allowlisted with
-`torch.serialization.add_safe_globals`; REDUCE and NEWOBJ call only those; BUILD sets state only on
-tensors, parameters, OrderedDicts and allowlisted types; anything else is refused with
-`pickle.UnpicklingError` and torch's messages. Names are torch's, so that a checkpoint written by
-PyTorch and one written by jtorch read the same; they resolve to jtorch's objects.
+A checkpoint's data.pkl is a program for pickle's stack machine. This module runs the small part
+of that machine that torch.save emits (protocol 2: literals, containers, the memo, GLOBAL, REDUCE,
+NEWOBJ, BUILD, persistent ids) and nothing else:
+
+- a GLOBAL becomes an object only when its `module.name` is in `_get_allowed_globals()` (torch's
+  names for tensor rebuild functions, storages, dtypes, Size, device, Parameter, and a few harmless
+  builtins and collections, resolved to jtorch's objects) or was marked with
+  `torch.serialization.add_safe_globals`; sys/os/posix/nt stay refused even when marked;
+- REDUCE and NEWOBJ call only allowed objects, BUILD sets state only on Parameters, OrderedDicts
+  and allowed types, list and dict opcodes touch only lists and dicts, and persistent ids must
+  name storages;
+- every other opcode is refused.
+
+Refusals are `pickle.UnpicklingError` with torch's wording (serialization.py adds torch's advice).
+The user's marks are read lazily, when the defaults do not decide, as torch does: a malformed mark
+raises only when a load needs it.
 """
+import _compat_pickle
 import functools
+import pickle
+import struct
 import warnings
-from _codecs import encode
 from collections import Counter, OrderedDict
-from pickle import (APPEND, APPENDS, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPERSID, BINPUT,
-                    BINUNICODE, BUILD, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, GLOBAL, LONG1,
-                    LONG_BINGET, LONG_BINPUT, MARK, NEWFALSE, NEWOBJ, NEWTRUE, NONE, PROTO, REDUCE,
-                    SETITEM, SETITEMS, SHORT_BINSTRING, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3,
-                    UnpicklingError, bytes_types, decode_long)
-from struct import unpack
-from sys import maxsize
+from codecs import encode
 
-# Python 2 names, as torch._utils.IMPORT_MAPPING / NAME_MAPPING (torch.save's protocol is 2)
-IMPORT_MAPPING = {"__builtin__": "builtins", "copy_reg": "copyreg", "Queue": "queue", "repr": "reprlib",
-                  "_abcoll": "collections.abc", "UserDict": "collections", "UserList": "collections",
-                  "UserString": "collections", "whichdb": "dbm", "StringIO": "io", "cStringIO": "io"}
-NAME_MAPPING = {
-    ("__builtin__", "xrange"): ("builtins", "range"), ("__builtin__", "reduce"): ("functools", "reduce"),
-    ("__builtin__", "intern"): ("sys", "intern"), ("__builtin__", "unichr"): ("builtins", "chr"),
-    ("__builtin__", "unicode"): ("builtins", "str"), ("__builtin__", "long"): ("builtins", "int"),
-    ("itertools", "izip"): ("builtins", "zip"), ("itertools", "imap"): ("builtins", "map"),
-    ("itertools", "ifilter"): ("builtins", "filter"),
-    ("itertools", "ifilterfalse"): ("itertools", "filterfalse"),
-    ("itertools", "izip_longest"): ("itertools", "zip_longest"),
-    ("UserDict", "IterableUserDict"): ("collections", "UserDict"),
-    ("UserList", "UserList"): ("collections", "UserList"),
-    ("UserString", "UserString"): ("collections", "UserString"),
-    ("__builtin__", "basestring"): ("builtins", "str"),
-    ("exceptions", "StandardError"): ("builtins", "Exception"),
-    ("UserDict", "UserDict"): ("collections", "UserDict"),
-}
+# -- names: Python 2 spellings, refused modules, what the user marked ------------------------------
 
-# modules never allowed, even when the user allowlists something from them
-_blocklisted_modules = ["sys", "os", "posix", "nt"]
+# the Python 2 names torch translates (a subset of the standard library's own table)
+_PY2_MODULES = {old: _compat_pickle.IMPORT_MAPPING[old] for old in (
+    "__builtin__", "copy_reg", "Queue", "repr", "_abcoll", "UserDict", "UserList", "UserString",
+    "whichdb", "StringIO", "cStringIO")}
+_PY2_NAMES = {old: new for old, new in _compat_pickle.NAME_MAPPING.items()
+              if old[0] in ("__builtin__", "itertools", "UserDict", "UserList", "UserString")}
+_PY2_NAMES["exceptions", "StandardError"] = ("builtins", "Exception")
 
-_marked_safe_globals_set = set()
+_NEVER = frozenset(("sys", "os", "posix", "nt"))  # refused whatever the user marked
 
 
-def _add_safe_globals(safe_globals):
-    global _marked_safe_globals_set
-    _marked_safe_globals_set = _marked_safe_globals_set.union(set(safe_globals))
+def _modern(module, name):
+    if (module, name) in _PY2_NAMES:
+        return _PY2_NAMES[module, name]
+    return _PY2_MODULES.get(module, module), name
 
 
-def _get_safe_globals():
-    return list(_marked_safe_globals_set)
+class _Marks:
+    """What `add_safe_globals` marked: objects, or `(object, "module.name")` pairs."""
+
+    def __init__(self):
+        self.marked = set()
+
+    def add(self, entries):
+        self.marked |= set(entries)
+
+    def remove(self, entries):
+        self.marked -= set(entries)
+
+    def clear(self):
+        self.marked = set()
+
+    def listed(self):
+        return list(self.marked)
+
+    def by_name(self):
+        """{"module.name": object}; a malformed pair raises here, when a load first needs it."""
+        table = {}
+        for entry in self.marked:
+            if not isinstance(entry, tuple):
+                table["%s.%s" % (entry.__module__, entry.__qualname__)] = entry
+                continue
+            if len(entry) != 2:
+                raise ValueError("Expected tuple of length 2 (global, str of callable full path), but "
+                                 "got tuple of length: %d" % len(entry))
+            obj, full_name = entry
+            if type(full_name) is not str:
+                raise TypeError("Expected second item in tuple to be str of callable full path, but "
+                                "got: %s" % type(full_name))
+            table[full_name] = obj
+        return table
 
 
-def _clear_safe_globals():
-    global _marked_safe_globals_set
-    _marked_safe_globals_set = set()
+marks = _Marks()
 
 
-def _remove_safe_globals(globals_to_remove):
-    global _marked_safe_globals_set
-    _marked_safe_globals_set = _marked_safe_globals_set - set(globals_to_remove)
+class marked:
+    """Context manager: `entries` are marked safe inside the block."""
 
-
-class _safe_globals:
-    def __init__(self, safe_globals):
-        self.safe_globals = safe_globals
+    def __init__(self, entries):
+        self.entries = entries
 
     def __enter__(self):
-        _add_safe_globals(self.safe_globals)
+        marks.add(self.entries)
 
-    def __exit__(self, type, value, tb):
-        _remove_safe_globals(self.safe_globals)
-
-
-def _get_user_allowed_globals():
-    rc = {}
-    for f in _marked_safe_globals_set:
-        if isinstance(f, tuple):
-            if len(f) != 2:
-                raise ValueError("Expected tuple of length 2 (global, str of callable full path), but "
-                                 "got tuple of length: %d" % len(f))
-            if type(f[1]) is not str:
-                raise TypeError("Expected second item in tuple to be str of callable full path, but "
-                                "got: %s" % type(f[1]))
-            f, name = f
-            rc[name] = f
-        else:
-            rc["%s.%s" % (f.__module__, f.__qualname__)] = f
-    return rc
+    def __exit__(self, *exc_info):
+        marks.remove(self.entries)
 
 
 @functools.lru_cache(maxsize=1)
 def _get_allowed_globals():
+    """The names weights_only accepts without being told, each with the object it loads as."""
     from . import _rebuild
-    rc = {
-        "collections.OrderedDict": OrderedDict,
-        "collections.Counter": Counter,
-        "_codecs.encode": encode,  # bytes
-        "builtins.bytearray": bytearray,
-        "builtins.set": set,
-        "builtins.complex": complex,
-    }
-    rc.update(_rebuild._torch_globals())
-    return rc
+    table = {"collections.OrderedDict": OrderedDict, "collections.Counter": Counter,
+             "_codecs.encode": encode, "builtins.bytearray": bytearray, "builtins.set": set,
+             "builtins.complex": complex}
+    table.update(_rebuild._torch_globals())
+    return table
 
 
-def _read_global_instruction(readline):
-    module = readline()[:-1].decode("utf-8")
-    name = readline()[:-1].decode("utf-8")
-    if (module, name) in NAME_MAPPING:
-        module, name = NAME_MAPPING[(module, name)]
-    elif module in IMPORT_MAPPING:
-        module = IMPORT_MAPPING[module]
-    return module, name
+@functools.lru_cache(maxsize=1)
+def _default_ids():
+    return frozenset(map(id, _get_allowed_globals().values()))
 
 
-_SKIP = {op[0]: n for op, n in [
-    (NEWOBJ, 0), (REDUCE, 0), (BUILD, 0), (APPEND, 0), (APPENDS, 0), (SETITEM, 0), (SETITEMS, 0),
-    (MARK, 0), (TUPLE, 0), (TUPLE1, 0), (TUPLE2, 0), (TUPLE3, 0), (NONE, 0), (NEWFALSE, 0),
-    (NEWTRUE, 0), (EMPTY_TUPLE, 0), (EMPTY_LIST, 0), (EMPTY_DICT, 0), (EMPTY_SET, 0),
-    (BINPERSID, 0), (BININT, 4), (BININT1, 1), (BININT2, 2), (BINFLOAT, 8), (BINGET, 1),
-    (LONG_BINGET, 4), (BINPUT, 1), (LONG_BINPUT, 4)]}
+def _decode_ascii(s):
+    return s.decode("ascii") if isinstance(s, bytes) else s
 
 
-def get_globals_in_pkl(file):
-    """Every `module.name` a pickle refers to, read without running it."""
+def _refuse(message, *values):
+    raise pickle.UnpicklingError(message % values)
+
+
+def _classes():
+    from ._rebuild import _parameter_class
+    from ._tensor import Tensor
+    return Tensor, _parameter_class()
+
+
+# -- operands ---------------------------------------------------------------------------------------
+# How each opcode's operand is laid out after the opcode byte: a byte count, "len1"/"len4" (a 1-byte /
+# 4-byte little-endian length, then that many bytes) or "lines" (module and name, each ending in a
+# newline); opcodes absent here take none. The raw bytes are read before the opcode runs, so a
+# truncated pickle fails the same way when listed and when loaded.
+_OPERAND = {pickle.PROTO: 1, pickle.BININT: 4, pickle.BININT1: 1, pickle.BININT2: 2,
+            pickle.BINFLOAT: 8, pickle.BINGET: 1, pickle.LONG_BINGET: 4, pickle.BINPUT: 1,
+            pickle.LONG_BINPUT: 4, pickle.LONG1: "len1", pickle.SHORT_BINSTRING: "len1",
+            pickle.BINUNICODE: "len4", pickle.GLOBAL: "lines"}
+
+
+def _u32(raw):
+    return struct.unpack("<I", raw)[0]
+
+
+def _read_operand(layout, read, readline):
+    if layout == "lines":
+        return readline(), readline()
+    if layout == "len1":
+        return read(read(1)[0])
+    if layout == "len4":
+        return read(_u32(read(4)))
+    return read(layout)
+
+
+def _global_name(lines):
+    module, name = (line[:-1].decode("utf-8") for line in lines)
+    return _modern(module, name)
+
+
+# opcodes that push one value made from their operand alone: opcode -> f(unpickler, raw operand)
+_PUSH = {
+    pickle.NONE: lambda u, raw: None,
+    pickle.NEWTRUE: lambda u, raw: True,
+    pickle.NEWFALSE: lambda u, raw: False,
+    pickle.EMPTY_TUPLE: lambda u, raw: (),
+    pickle.EMPTY_LIST: lambda u, raw: [],
+    pickle.EMPTY_DICT: lambda u, raw: {},
+    pickle.EMPTY_SET: lambda u, raw: set(),
+    pickle.BININT: lambda u, raw: struct.unpack("<i", raw)[0],
+    pickle.BININT1: lambda u, raw: raw[0],
+    pickle.BININT2: lambda u, raw: struct.unpack("<H", raw)[0],
+    pickle.BINFLOAT: lambda u, raw: struct.unpack(">d", raw)[0],
+    pickle.LONG1: lambda u, raw: int.from_bytes(raw, "little", signed=True),
+    pickle.BINUNICODE: lambda u, raw: str(raw, "utf-8", "surrogatepass"),
+    pickle.SHORT_BINSTRING: lambda u, raw: raw if u.encoding == "bytes" else raw.decode(u.encoding),
+    pickle.BINGET: lambda u, raw: u.memo[raw[0]],
+    pickle.LONG_BINGET: lambda u, raw: u.memo[_u32(raw)],
+}
+
+
+def globals_named_in(file):
+    """The `module.name` of every GLOBAL in a pickle, read without running it."""
     found = set()
-    read, readline = file.read, file.readline
     while True:
-        key = read(1)
-        if not key:
+        code = file.read(1)
+        if not code:
             raise EOFError
-        op = key[0]
-        if op == GLOBAL[0]:
-            module, name = _read_global_instruction(readline)
-            found.add("%s.%s" % (module, name))
-        elif op in _SKIP:
-            if _SKIP[op]:
-                read(_SKIP[op])
-        elif op == BINUNICODE[0]:
-            read(unpack("<I", read(4))[0])
-        elif op in (SHORT_BINSTRING[0], LONG1[0]):
-            read(read(1)[0])
-        elif op == PROTO[0]:
-            read(1)
-        elif op == STOP[0]:
+        if code not in _ACCEPTED:
+            _refuse("Unsupported operand %d", code[0])
+        if code == pickle.STOP:
             return found
-        else:
-            raise UnpicklingError("Unsupported operand %d" % op)
-
-
-def _parameter_class():
-    from . import _rebuild
-    return _rebuild._parameter_class()
-
-
-class Unpickler:
-    def __init__(self, file, *, encoding="bytes", scan=False):
-        self.encoding = encoding
-        # scan: walk the pickle's structure without resolving a global or calling anything (every
-        # global, call and object is an opaque _Scanned); persistent ids still reach
-        # persistent_load. Legacy checkpoints use it to learn their storages before reading data.
-        self.scan = scan
-        self.readline = file.readline
-        self.read = file.read
-        self.memo = {}
-        self.proto = -1
-
-    def load(self):
-        """Read a pickled object from the file, allowing only the globals above."""
-        from ._tensor import Tensor
-        from ._rebuild import _set_obj_state
-        Parameter = _parameter_class()
-        allowed = _get_allowed_globals()
-        user = _get_user_allowed_globals()
-        allowed_ids = {id(v) for v in allowed.values()} | {id(v) for v in user.values()}
-
-        def is_allowed(x):
-            return id(x) in allowed_ids
-
-        self.metastack = []
-        self.stack = []
-        self.append = self.stack.append
-        read = self.read
-        while True:
-            key = read(1)
-            if not key:
-                raise EOFError
-            if not isinstance(key, bytes_types):
-                raise AssertionError("Expected bytes, got %s" % type(key).__name__)
-            op = key[0]
-            # risky operators
-            if op == GLOBAL[0]:
-                module, name = _read_global_instruction(self.readline)
-                full_path = "%s.%s" % (module, name)
-                if self.scan:
-                    self.append(_Scanned(full_path))
-                    continue
-                if module in _blocklisted_modules:
-                    raise UnpicklingError("Trying to load unsupported GLOBAL %s whose module %s is "
-                                          "blocked." % (full_path, module))
-                if full_path in allowed:
-                    self.append(allowed[full_path])
-                elif full_path in user:
-                    self.append(user[full_path])
-                else:
-                    from ._rebuild import _unsupported_torch_global
-                    _unsupported_torch_global(full_path)  # a torch global jtorch lacks: say so
-                    if full_path.startswith("builtins"):
-                        rest = full_path[len("builtins"):]
-                        full_path = rest[1:] if rest[:1] == "." else "builtins" + rest
-                    raise UnpicklingError(
-                        "Unsupported global: GLOBAL %s was not an allowed global by default. Please "
-                        "use `torch.serialization.add_safe_globals([%s])` or the "
-                        "`torch.serialization.safe_globals([%s])` context manager to allowlist this "
-                        "global if you trust this class/function." % (full_path, full_path, full_path))
-            elif op == NEWOBJ[0]:
-                args = self.stack.pop()
-                cls = self.stack.pop()
-                if self.scan:
-                    self.append(_Scanned(cls))
-                elif Parameter is not None and cls is Parameter:
-                    self.append(Parameter(*args))
-                elif is_allowed(cls):
-                    self.append(cls.__new__(cls, *args))
-                else:
-                    raise UnpicklingError("Can only create new object for nn.Parameter or classes "
-                                          "allowlisted via `add_safe_globals` but got %s" % (cls,))
-            elif op == REDUCE[0]:
-                args = self.stack.pop()
-                func = self.stack[-1]
-                if self.scan:
-                    self.stack[-1] = _Scanned(func)
-                    continue
-                if not is_allowed(func):
-                    msg = "Trying to call reduce for unrecognized function %s" % (func,)
-                    if hasattr(func, "__self__"):
-                        msg += " which belongs to %s" % (func.__self__,)
-                    raise UnpicklingError(msg)
-                self.stack[-1] = func(*args)
-            elif op == BUILD[0]:
-                state = self.stack.pop()
-                inst = self.stack[-1]
-                if self.scan:
-                    continue
-                if type(inst) is Tensor:
-                    raise UnpicklingError("jtorch cannot rebuild a tensor from the legacy "
-                                          "Tensor.set_ state in this checkpoint")
-                if Parameter is not None and type(inst) is Parameter:
-                    _set_obj_state(inst, state)
-                elif type(inst) is OrderedDict:
-                    inst.__dict__.update(state)
-                elif is_allowed(type(inst)):
-                    if hasattr(inst, "__setstate__"):
-                        inst.__setstate__(state)
-                    else:
-                        # as pickle's load_build
-                        slotstate = None
-                        if isinstance(state, tuple) and len(state) == 2:
-                            state, slotstate = state
-                        if state:
-                            inst.__dict__.update(state)
-                        if slotstate:
-                            for k, v in slotstate.items():
-                                setattr(inst, k, v)
-                else:
-                    raise UnpicklingError("Can only build Tensor, Parameter, OrderedDict or types "
-                                          "allowlisted via `add_safe_globals`, but got %s" % type(inst))
-            # stack manipulation
-            elif op == APPEND[0]:
-                item = self.stack.pop()
-                list_obj = self.stack[-1]
-                if self.scan and type(list_obj) is not list:
-                    continue
-                if type(list_obj) is not list:
-                    raise UnpicklingError("Can only append to lists, but got %s" % type(list_obj))
-                list_obj.append(item)
-            elif op == APPENDS[0]:
-                items = self.pop_mark()
-                list_obj = self.stack[-1]
-                if self.scan and type(list_obj) is not list:
-                    continue
-                if type(list_obj) is not list:
-                    raise UnpicklingError("Can only extend lists, but got %s" % type(list_obj))
-                list_obj.extend(items)
-            elif op == SETITEM[0]:
-                v, k = self.stack.pop(), self.stack.pop()
-                if self.scan and type(self.stack[-1]) not in (dict, OrderedDict, Counter):
-                    continue
-                self._check_set_item_target("SETITEM")
-                self.stack[-1][k] = v
-            elif op == SETITEMS[0]:
-                items = self.pop_mark()
-                if self.scan and type(self.stack[-1]) not in (dict, OrderedDict, Counter):
-                    continue
-                self._check_set_item_target("SETITEMS")
-                for i in range(0, len(items), 2):
-                    self.stack[-1][items[i]] = items[i + 1]
-            elif op == MARK[0]:
-                self.metastack.append(self.stack)
-                self.stack = []
-                self.append = self.stack.append
-            elif op == TUPLE[0]:
-                items = self.pop_mark()  # before looking up self.append: pop_mark rebinds it
-                self.append(tuple(items))
-            elif op == TUPLE1[0]:
-                self.stack[-1] = (self.stack[-1],)
-            elif op == TUPLE2[0]:
-                self.stack[-2:] = [(self.stack[-2], self.stack[-1])]
-            elif op == TUPLE3[0]:
-                self.stack[-3:] = [(self.stack[-3], self.stack[-2], self.stack[-1])]
-            # basic types
-            elif op == NONE[0]:
-                self.append(None)
-            elif op == NEWFALSE[0]:
-                self.append(False)
-            elif op == NEWTRUE[0]:
-                self.append(True)
-            elif op == EMPTY_TUPLE[0]:
-                self.append(())
-            elif op == EMPTY_LIST[0]:
-                self.append([])
-            elif op == EMPTY_DICT[0]:
-                self.append({})
-            elif op == EMPTY_SET[0]:
-                self.append(set())
-            elif op == BININT[0]:
-                self.append(unpack("<i", read(4))[0])
-            elif op == BININT1[0]:
-                self.append(self.read(1)[0])
-            elif op == BININT2[0]:
-                self.append(unpack("<H", read(2))[0])
-            elif op == BINFLOAT[0]:
-                self.append(unpack(">d", self.read(8))[0])
-            elif op == BINUNICODE[0]:
-                strlen = unpack("<I", read(4))[0]
-                if strlen > maxsize:
-                    raise UnpicklingError("String is too long")
-                self.append(str(read(strlen), "utf-8", "surrogatepass"))
-            elif op == SHORT_BINSTRING[0]:
-                strdata = read(read(1)[0])
-                if self.encoding != "bytes":
-                    strdata = strdata.decode(self.encoding, "strict")
-                self.append(strdata)
-            elif op == BINPERSID[0]:
-                pid = self.stack.pop()
-                # only storages may be loaded by persistent id
-                if type(pid) is not tuple and type(pid) is not int:
-                    raise UnpicklingError("persistent_load id must be tuple or int, but got %s"
-                                          % type(pid))
-                if (not self.scan and type(pid) is tuple and len(pid) > 0
-                        and _decode_ascii(pid[0]) != "storage"):
-                    raise UnpicklingError("Only persistent_load of storage is allowed, but got %s"
-                                          % type(pid[0]))
-                self.append(self.persistent_load(pid))
-            elif op in (BINGET[0], LONG_BINGET[0]):
-                idx = (read(1) if op == BINGET[0] else unpack("<I", read(4)))[0]
-                self.append(self.memo[idx])
-            elif op in (BINPUT[0], LONG_BINPUT[0]):
-                i = (read(1) if op == BINPUT[0] else unpack("<I", read(4)))[0]
-                if i < 0:
-                    raise ValueError("negative argument")
-                self.memo[i] = self.stack[-1]
-            elif op == LONG1[0]:
-                n = read(1)[0]
-                self.append(decode_long(read(n)))
-            elif op == PROTO[0]:
-                self.proto = read(1)[0]
-                if self.proto != 2:
-                    warnings.warn("Detected pickle protocol %d in the checkpoint, which was not the "
-                                  "default pickle protocol used by `torch.load` (2). The weights_only "
-                                  "Unpickler might not support all instructions implemented by this "
-                                  "protocol, please file an issue for adding support if you encounter "
-                                  "this." % self.proto, stacklevel=2)
-            elif op == STOP[0]:
-                return self.stack.pop()
-            else:
-                raise UnpicklingError("Unsupported operand %d" % op)
-
-    def pop_mark(self):
-        items = self.stack
-        self.stack = self.metastack.pop()
-        self.append = self.stack.append
-        return items
-
-    def _check_set_item_target(self, opcode):
-        if type(self.stack[-1]) not in (dict, OrderedDict, Counter):
-            raise UnpicklingError("Can only %s for dict, collections.OrderedDict, collections.Counter, "
-                                  "but got %s" % (opcode, type(self.stack[-1])))
-
-    def persistent_load(self, pid):
-        raise UnpicklingError("unsupported persistent id encountered")
+        if code in _OPERAND:
+            operand = _read_operand(_OPERAND[code], file.read, file.readline)
+            if code == pickle.GLOBAL:
+                found.add("%s.%s" % _global_name(operand))
 
 
 class _Scanned:
@@ -405,9 +202,219 @@ class _Scanned:
         self.origin = origin
 
 
-def _decode_ascii(s):
-    return s.decode("ascii") if isinstance(s, bytes) else s
+_DICTS = (dict, OrderedDict, Counter)
 
 
-def load(file, *, encoding="ASCII"):
-    return Unpickler(file, encoding=encoding).load()
+class Unpickler:
+    """Loads one pickle from `file` under the allow-list.
+
+    With `scan=True` it builds nothing: globals, calls and objects become opaque `_Scanned`
+    placeholders and only persistent ids reach `persistent_load` (legacy checkpoints learn their
+    storages this way before reading any data)."""
+
+    def __init__(self, file, *, encoding="bytes", scan=False):
+        self.encoding = encoding
+        self.scan = scan
+        self.memo = {}
+        self.proto = -1
+        self._read, self._readline = file.read, file.readline
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("unsupported persistent id encountered")
+
+    def load(self):
+        self.stack, self._outer = [], []  # _outer: the stacks a MARK set aside
+        self._tensor, self._parameter = _classes()
+        self._everything = None  # ids of every allowed object, user marks included; on demand
+        read, readline = self._read, self._readline
+        while True:
+            code = read(1)
+            if not code:
+                raise EOFError
+            if not isinstance(code, (bytes, bytearray)):
+                raise AssertionError("Expected bytes, got %s" % type(code).__name__)
+            code = bytes(code)
+            if code not in _ACCEPTED:
+                _refuse("Unsupported operand %d", code[0])
+            operand = _read_operand(_OPERAND[code], read, readline) if code in _OPERAND else None
+            if code in _PUSH:
+                self.stack.append(_PUSH[code](self, operand))
+            elif code == pickle.STOP:
+                return self.stack.pop()
+            else:
+                _RUN[code](self, operand)
+
+    def _allowed(self, obj):
+        """Whether `obj` is an allowed global, the user's marks included."""
+        if self._everything is None:
+            self._everything = _default_ids() | frozenset(map(id, marks.by_name().values()))
+        return id(obj) in self._everything
+
+    # -- opcodes that name, call or fill in objects --------------------------------------------------
+
+    def _global(self, lines):
+        module, name = _global_name(lines)
+        full = "%s.%s" % (module, name)
+        if self.scan:
+            self.stack.append(_Scanned(full))
+            return
+        if module in _NEVER:
+            _refuse("Trying to load unsupported GLOBAL %s whose module %s is blocked.", full, module)
+        table = _get_allowed_globals()
+        if full not in table:
+            table = marks.by_name()
+        if full not in table:
+            from ._rebuild import _unsupported_torch_global
+            _unsupported_torch_global(full)  # a torch global jtorch lacks: say so
+            shown = full[len("builtins."):] if full.startswith("builtins.") else full
+            _refuse("Unsupported global: GLOBAL %s was not an allowed global by default. Please use "
+                    "`torch.serialization.add_safe_globals([%s])` or the "
+                    "`torch.serialization.safe_globals([%s])` context manager to allowlist this "
+                    "global if you trust this class/function.", shown, shown, shown)
+        self.stack.append(table[full])
+
+    def _newobj(self, _):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if self.scan:
+            made = _Scanned(cls)
+        elif self._parameter is not None and cls is self._parameter:
+            made = cls(*args)
+        elif self._allowed(cls):
+            made = cls.__new__(cls, *args)
+        else:
+            _refuse("Can only create new object for nn.Parameter or classes allowlisted via "
+                    "`add_safe_globals` but got %s", cls)
+        self.stack.append(made)
+
+    def _reduce(self, _):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if self.scan:
+            self.stack[-1] = _Scanned(func)
+            return
+        if id(func) not in _default_ids() and not self._allowed(func):
+            owner = " which belongs to %s" % (func.__self__,) if hasattr(func, "__self__") else ""
+            _refuse("Trying to call reduce for unrecognized function %s%s", func, owner)
+        self.stack[-1] = func(*args)
+
+    def _build(self, _):
+        state = self.stack.pop()
+        obj = self.stack[-1]
+        kind = type(obj)
+        if self.scan:
+            return
+        if kind is self._tensor:
+            _refuse("jtorch cannot rebuild a tensor from the legacy Tensor.set_ state in this "
+                    "checkpoint")
+        if self._parameter is not None and kind is self._parameter:
+            from ._rebuild import _set_obj_state
+            _set_obj_state(obj, state)
+        elif kind is OrderedDict:
+            obj.__dict__.update(state)
+        elif not self._allowed(kind):
+            _refuse("Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                    "`add_safe_globals`, but got %s", kind)
+        elif hasattr(obj, "__setstate__"):
+            obj.__setstate__(state)
+        else:
+            _set_plain_state(obj, state)
+
+    def _persistent_id(self, _):
+        pid = self.stack.pop()
+        if type(pid) not in (tuple, int):
+            _refuse("persistent_load id must be tuple or int, but got %s", type(pid))
+        if not self.scan and type(pid) is tuple and pid and _decode_ascii(pid[0]) != "storage":
+            _refuse("Only persistent_load of storage is allowed, but got %s", type(pid[0]))
+        self.stack.append(self.persistent_load(pid))
+
+    # -- marks, tuples, lists, dicts --------------------------------------------------------------
+
+    def _mark(self, _):
+        self._outer.append(self.stack)
+        self.stack = []
+
+    def _since_mark(self):
+        items, self.stack = self.stack, self._outer.pop()
+        return items
+
+    def _tuple(self, _):
+        items = self._since_mark()
+        self.stack.append(tuple(items))
+
+    def _extend_list(self, items, refusal):
+        target = self.stack[-1]
+        if type(target) is list:
+            target.extend(items)
+        elif not self.scan:
+            _refuse(refusal, type(target))
+
+    def _append(self, _):
+        self._extend_list([self.stack.pop()], "Can only append to lists, but got %s")
+
+    def _appends(self, _):
+        self._extend_list(self._since_mark(), "Can only extend lists, but got %s")
+
+    def _update_dict(self, flat_pairs, opname):
+        target = self.stack[-1]
+        if type(target) in _DICTS:
+            for i in range(0, len(flat_pairs), 2):
+                target[flat_pairs[i]] = flat_pairs[i + 1]
+        elif not self.scan:
+            _refuse("Can only %s for dict, collections.OrderedDict, collections.Counter, but got %s",
+                    opname, type(target))
+
+    def _setitem(self, _):
+        value = self.stack.pop()
+        key = self.stack.pop()
+        self._update_dict([key, value], "SETITEM")
+
+    def _setitems(self, _):
+        self._update_dict(self._since_mark(), "SETITEMS")
+
+    # -- the memo and the header -----------------------------------------------------------------
+
+    def _remember(self, index):
+        self.memo[index] = self.stack[-1]
+
+    def _proto(self, raw):
+        self.proto = raw[0]
+        if self.proto != 2:
+            warnings.warn("Detected pickle protocol %d in the checkpoint, which was not the default "
+                          "pickle protocol used by `torch.load` (2). The weights_only Unpickler might "
+                          "not support all instructions implemented by this protocol, please file an "
+                          "issue for adding support if you encounter this." % self.proto, stacklevel=3)
+
+
+def _pack_top(n):
+    """TUPLE1/2/3: the top n stack items become one tuple."""
+    def run(unpickler, _):
+        stack = unpickler.stack
+        packed = tuple(stack[-i] for i in range(n, 0, -1))
+        stack[-n:] = [packed]
+    return run
+
+
+# opcodes that act on the stack, the memo or the header: opcode -> f(unpickler, raw operand)
+_RUN = {
+    pickle.GLOBAL: Unpickler._global, pickle.NEWOBJ: Unpickler._newobj,
+    pickle.REDUCE: Unpickler._reduce, pickle.BUILD: Unpickler._build,
+    pickle.BINPERSID: Unpickler._persistent_id, pickle.MARK: Unpickler._mark,
+    pickle.TUPLE: Unpickler._tuple, pickle.TUPLE1: _pack_top(1), pickle.TUPLE2: _pack_top(2),
+    pickle.TUPLE3: _pack_top(3), pickle.APPEND: Unpickler._append,
+    pickle.APPENDS: Unpickler._appends, pickle.SETITEM: Unpickler._setitem,
+    pickle.SETITEMS: Unpickler._setitems, pickle.PROTO: Unpickler._proto,
+    pickle.BINPUT: lambda u, raw: u._remember(raw[0]),
+    pickle.LONG_BINPUT: lambda u, raw: u._remember(_u32(raw)),
+}
+_ACCEPTED = frozenset(_PUSH) | frozenset(_RUN) | {pickle.STOP}
+
+
+def _set_plain_state(obj, state):
+    """BUILD on an allowed object without __setstate__: `state` is its __dict__, or a pair
+    (__dict__ part, slots part), as pickle itself applies it."""
+    attributes, slots = state if isinstance(state, tuple) and len(state) == 2 else (state, None)
+    if attributes:
+        obj.__dict__.update(attributes)
+    for key, value in (slots or {}).items():
+        setattr(obj, key, value)

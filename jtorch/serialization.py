@@ -68,20 +68,20 @@ _STORAGE_ALIGNMENT = b"64"
 
 def clear_safe_globals():
     """Clears the list of globals that are safe for ``weights_only`` load."""
-    _weights_only_unpickler._clear_safe_globals()
+    _weights_only_unpickler.marks.clear()
 
 
 def get_safe_globals():
     """Returns the list of user-added globals that are safe for ``weights_only`` load."""
-    return _weights_only_unpickler._get_safe_globals()
+    return _weights_only_unpickler.marks.listed()
 
 
 def add_safe_globals(safe_globals):
     """Marks the given globals (or `(global, "module.name")` pairs) as safe for weights_only load."""
-    _weights_only_unpickler._add_safe_globals(safe_globals)
+    _weights_only_unpickler.marks.add(safe_globals)
 
 
-class safe_globals(_weights_only_unpickler._safe_globals):
+class safe_globals(_weights_only_unpickler.marked):
     """Context manager that adds globals as safe for ``weights_only`` load."""
 
 
@@ -89,9 +89,9 @@ def get_unsafe_globals_in_checkpoint(f):
     """The `module.name` globals in a checkpoint that weights_only load would refuse."""
     with _open_reader(f) as (fh, name):
         reader = ZipReader(fh, name)
-        found = _weights_only_unpickler.get_globals_in_pkl(io.BytesIO(bytes(reader.read("data.pkl"))))
+        found = _weights_only_unpickler.globals_named_in(io.BytesIO(bytes(reader.read("data.pkl"))))
     safe = set(_weights_only_unpickler._get_allowed_globals()) | set(
-        _weights_only_unpickler._get_user_allowed_globals())
+        _weights_only_unpickler.marks.by_name())
     return list(found - safe)
 
 
