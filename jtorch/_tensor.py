@@ -1,5 +1,7 @@
 """Tensor: a thin handle over a value that can be a JAX tracer. See NOTE [Views and version counters]
 in _storage.py for how views and memory shared with numpy work."""
+import weakref
+
 import numpy as np
 
 from . import _dtype as D
@@ -113,6 +115,7 @@ class Tensor:
             r = fn(v)
             return r[index] if isinstance(r, (tuple, list)) else r
         self._base = root
+        _live_views(root).add(self)   # Tensor.t_() and kin refuse roots with live views
         self._read = read
         self._vbox = root._vbox
         self._cver = root._vbox[0]
@@ -349,6 +352,7 @@ class Tensor:
         parent_read = self._read
         t._read = (lambda v: v) if parent_read is None else parent_read
         t._vbox = root._vbox
+        _live_views(root).add(t)
         t._verbox = self._verbox
         t._cver = -1
         t._data = None
@@ -480,6 +484,13 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return graph._Handle(self._hooks, hook)
+
+
+def _live_views(root):
+    views = root.__dict__.get("_views")
+    if views is None:
+        views = root.__dict__["_views"] = weakref.WeakSet()
+    return views
 
 
 def _concrete(t, what):

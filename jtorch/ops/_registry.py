@@ -344,8 +344,13 @@ def _build(o, sargs, static_numbers, casts):
 def _user_error(o, targs, sargs, e):
     """A JAX error while tracing an op, restated in the user's terms."""
     from .._tensor import Tensor
-    shapes = ", ".join("x".join(map(str, a.shape)) or "[]" if isinstance(a, Tensor) else repr(a)
-                       for a in targs)
+    def show(a):
+        if isinstance(a, Tensor):
+            return "x".join(map(str, a.shape)) or "[]"
+        if isinstance(a, (list, tuple)):   # a list parameter: never repr its tensors (they may be traced)
+            return "[%s]" % ", ".join(show(x) for x in a)
+        return repr(a)
+    shapes = ", ".join(show(a) for a in targs)
     if isinstance(e, (RuntimeError, IndexError)):
         return e
     msg = str(e).split("\n")[0]

@@ -142,6 +142,13 @@ def _parse(self, index):
             adv.append(item)
             d += 1
             k_adv += 1
+    if any_adv:
+        shapes = [tuple(a._shape) for a in adv if a is not None]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes %s"
+                             % ", ".join(str(list(sh)) for sh in shapes)) from None
     return tuple(basic), (adv if any_adv else None)
 
 

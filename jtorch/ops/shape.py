@@ -713,3 +713,102 @@ def _set_part(part):
 
 
 from . import joining  # noqa: E402,F401  (the copying shape ops)
+
+
+# -- in-place metadata ops: t_, transpose_, squeeze_, unsqueeze_ --------------------------------------
+
+def _meta_op(node, impl):
+    return op(function=False, method=False, node=node, saves=(), name="_inplace_" + node)(impl)
+
+
+def _t_impl(input):
+    return input.T
+
+
+def _transpose_impl(input, dim0, dim1):
+    return jnp.swapaxes(input, dim0, dim1)
+
+
+def _unsqueeze_impl(input, dim):
+    return jnp.expand_dims(input, dim)
+
+
+_META_OPS = {"t": _meta_op("TBackward1", _t_impl), "transpose": _meta_op("TransposeBackward1", _transpose_impl),
+             "unsqueeze": _meta_op("UnsqueezeBackward1", _unsqueeze_impl),
+             "squeeze0": _meta_op("SqueezeBackward3", _squeeze_impl),
+             "squeeze1": _meta_op("SqueezeBackward4", _squeeze_impl),
+             "squeeze2": _meta_op("SqueezeBackward5", _squeeze_impl)}
+
+
+def _restride(self, name, np_fn, recorded, view_fn):
+    """Apply a metadata change in place. A view takes the geometry of the out-of-place view op; a
+    root sharing memory with numpy keeps sharing it (the numpy array is re-viewed, with torch's
+    strides); a root held as a JAX value gets contiguous strides where torch reports permuted ones
+    (t_, transpose_). A root that has live views is refused: they read it through its old layout."""
+    from ..autograd.grad_mode import is_grad_enabled, no_grad
+    if self._base is None and len(self.__dict__.get("_views", ())):
+        raise NotImplementedError("Tensor.%s_ on a tensor that has views is not supported by jtorch; use the "
+                                  "out-of-place Tensor.%s" % (name, name))
+    if self._requires_grad and self._grad_fn is None and is_grad_enabled():
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    kind, args = recorded
+    out = _META_OPS[kind](self, *args)        # the history, under torch's node name
+    if self._base is not None:
+        with no_grad():
+            v = view_fn(self)
+        self._read, self._data, self._cver = v._read, v._data, v._cver
+        self._stride, self._offset = v._stride, v._offset
+    elif self._host is not None:
+        self._host = np_fn(self._host)
+        self._stride = tuple(s // self._host.itemsize for s in self._host.strides) if self._host.size else \
+            S.contiguous_strides(self._host.shape)
+    else:
+        self._data = out._value()
+        self._stride = S.contiguous_strides(out._shape)
+    self._shape = out._shape
+    self._verbox[0] += 1
+    if out._grad_fn is not None:
+        self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
+        if self._gver is not None:
+            self._gver = self._verbox[0]
+    return self
+
+
+@plain(function=False, name="t_")
+def t_(self):
+    if self.dim() > 2:
+        raise RuntimeError("t_() expects a tensor with <= 2 dimensions, but self is %dD" % self.dim())
+    return _restride(self, "t", lambda h: h.T, ("t", ()), t)
+
+
+@plain(function=False, name="transpose_")
+@plain(function=False, name="swapaxes_")
+@plain(function=False, name="swapdims_")
+def transpose_(self, dim0, dim1):
+    n = self.dim()
+    a, b = (V.wrap(dim0, n), V.wrap(dim1, n)) if n else (0, 0)
+    if not n:
+        return self
+    return _restride(self, "transpose", lambda h: np.swapaxes(h, a, b), ("transpose", (a, b)),
+                     lambda v: transpose(v, a, b))
+
+
+@plain(function=False, name="unsqueeze_")
+def unsqueeze_(self, dim):
+    d = V.wrap(dim, self.dim() + 1)
+    return _restride(self, "unsqueeze", lambda h: np.expand_dims(h, d), ("unsqueeze", (d,)),
+                     lambda v: unsqueeze(v, d))
+
+
+@plain(function=False, name="squeeze_")
+def squeeze_(self, dim=None):
+    shape = self._shape
+    if dim is None:
+        kind, dims = "squeeze0", tuple(range(len(shape)))
+    elif isinstance(dim, (tuple, list)):
+        kind, dims = "squeeze2", tuple(V.wrap(d, len(shape)) for d in dim) if shape else ()
+    else:
+        kind, dims = "squeeze1", (V.wrap(dim, len(shape)),) if shape else ()
+    drop = tuple(d for d in dims if shape[d] == 1)
+    return _restride(self, "squeeze", lambda h: np.squeeze(h, drop), (kind, (dims,)),
+                     lambda v: _squeeze_ops[0](v, dims))
