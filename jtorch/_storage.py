@@ -8,10 +8,21 @@ JAX arrays are immutable, PyTorch tensors alias. jtorch keeps the aliasing itsel
   With host data, the numpy array is the truth, since numpy code may write into it at any time.
 * A view keeps its root (`_base`), its size/stride/storage offset in the root's flat storage
   (the same numbers torch reports), and `_read`, a jax function from the root's value to its own.
-* Root and views share one version box. Every in-place write bumps it; a view re-reads its
-  value when the version it cached is stale.
+* Two counters, both shared lists. `_vbox` counts writes to the storage: every tensor on it
+  (views, `.data`, `.detach()`) shares it, and a view re-reads its value when the count it
+  cached (`_cver`) is stale. `_verbox` is torch's version counter (`t._version`, checked by
+  autograd): shared by views and `.detach()`, but `.data` gets its own, as in torch.
 * A write into a view is written back into the root: into the numpy array through a strided
-  numpy view, or into the jax value by a scatter over the view's flat positions.
+  numpy view, or into the jax value by a scatter over the view's flat positions. A root from a
+  strided numpy array (`from_numpy(a[:, ::2])`) keeps that array and its strides.
+* A view whose dtype differs from its root's (view_as_real, .real/.imag, view_as_complex) counts
+  positions in its own element type: `_flat_as` reinterprets the root's storage for it.
+* After an in-place write to the root or to any view (`_verbox` moved), a differentiable view's
+  grad_fn is regenerated from the root's new history as AsStridedBackward0, as torch does
+  (`Tensor._refresh_grad_fn`, called by `grad_fn` and by autograd's `edge`).
+* In-place metadata ops (t_, transpose_, squeeze_, unsqueeze_) re-view a view, re-view a root's
+  numpy array, or reshape a root's jax value; a root with live views (tracked weakly in
+  `_views`) refuses them, since those views read it through its old layout.
 """
 import functools
 import math
