@@ -64,7 +64,7 @@ SCRIPT = """
 
     if __name__ == "__main__":
         torch.manual_seed(0)
-        for x, y in DataLoader(Squares(), batch_size=3, shuffle=True, num_workers=2):
+        for x, y in DataLoader(Squares(), batch_size=3, shuffle=True, num_workers=1):
             print("batch", x.view(-1).tolist(), y.tolist())
         print(helper.VALUE)
         sys.exit(3)

@@ -129,6 +129,7 @@ def test_worker_exception_shows_worker_traceback():
         with pytest.raises(ValueError) as info:
             list(loader)
         msg = str(info.value)
+        del info  # its traceback holds the iterator, and so its workers; let them go back to the pool
         assert msg.startswith("Caught ValueError in DataLoader worker process 1.\nOriginal Traceback"), msg
         assert "sample 3 is broken" in msg and "__getitem__" in msg
     # the loader is usable afterwards: a fresh iterator gets the first batches again

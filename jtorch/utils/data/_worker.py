@@ -194,7 +194,10 @@ class _ExceptionWrapper:
             exception = self.exc_type(msg)
         except Exception:
             raise RuntimeError(msg) from None
-        raise exception
+        try:
+            raise exception
+        finally:  # no frame -> exception -> traceback -> frame cycle: the iterator (and its workers) can go
+            exception = None
 
 
 class _KeyErrorMessage(str):
