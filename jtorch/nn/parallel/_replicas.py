@@ -162,24 +162,30 @@ class Program:
         run = shard_map(per_replica, mesh=mesh, in_specs=(P(), P(), spec_x, P()),
                         out_specs=(P(_AXIS), P(_AXIS)), check_vma=False)
 
-        def forward_vjp(params, buffers, inputs, seed):
-            floats = [i for i, x in enumerate(inputs) if jnp.issubdtype(x.dtype, jnp.inexact)]
+        def forward_vjp(params, buffers, inputs, seed, diff):
+            """The forward, and its pullback to the parameters and inputs listed in diff (those
+            that require grad): (outputs, new buffers, pullback)."""
+            dp, dx = diff
 
-            def f(params, float_inputs):
-                xs = list(inputs)
-                for i, x in zip(floats, float_inputs):
-                    xs[i] = x
-                return run(params, buffers, xs, seed)
-            outs, pullback, new_buffers = jax.vjp(f, params, [inputs[i] for i in floats], has_aux=True)
+            def f(dparams, dinputs):
+                ps, xs = list(params), list(inputs)
+                for i, v in zip(dp, dparams):
+                    ps[i] = v
+                for i, v in zip(dx, dinputs):
+                    xs[i] = v
+                return run(ps, buffers, xs, seed)
+            outs, pullback, new_buffers = jax.vjp(f, [params[i] for i in dp], [inputs[i] for i in dx], has_aux=True)
             return outs, new_buffers, pullback
 
-        progs = self._programs[key] = (jax.jit(run), jax.jit(forward_vjp), jax.jit(lambda pb, ct: pb(ct)), mesh)
+        progs = self._programs[key] = (jax.jit(run), jax.jit(forward_vjp, static_argnums=4),
+                                       jax.jit(lambda pb, ct: pb(ct)), mesh)
         return progs
 
     # -- one call ---------------------------------------------------------------------------------
 
-    def forward(self, parts, params, buffers, inputs, seed, need_vjp, src, out):
-        """Run the replicas. parts: [(devices, chunk size, first row, first replica)].
+    def forward(self, parts, params, buffers, inputs, seed, diff, src, out):
+        """Run the replicas. parts: [(devices, chunk size, first row, first replica)]; diff: None
+        (no backward) or (indices of the parameters, of the inputs) that require grad.
         Returns (outputs on `out`, {buffer index: replica 0's new value on `src`}, backward state)."""
         dim = self.dim
         results = []
@@ -189,29 +195,29 @@ class Program:
             rows = len(devices) * size
             xs = inputs if len(parts) == 1 else [jax.lax.slice_in_dim(x, row, row + rows, axis=dim) for x in inputs]
             rep, shard = _replicated(mesh), _shard(mesh, dim)
-            pv, bv, xv = jax.device_put((list(params), list(buffers), xs),
-                                        ([rep] * len(params), [rep] * len(buffers), [shard] * len(xs)))
-            if need_vjp:
-                results.append(fwd_vjp(pv, bv, xv, seed))
+            pv = replicate(list(params) + list(buffers), devices, rep)
+            pv, bv = pv[:len(params)], pv[len(params):]
+            xv = jax.device_put(xs, [shard] * len(xs))
+            if diff is not None:
+                results.append(fwd_vjp(pv, bv, xv, seed, diff))
             else:
                 results.append(fwd(pv, bv, xv, seed) + (None,))
         ranks = tuple(o.ndim - 1 for o in results[0][0])
         counts = tuple(len(p[0]) for p in parts)
-        stacked = [jax.device_put(o, out) for r in results for o in r[0]]
-        outs = _combiner(dim, ranks, counts)(*stacked)
+        outs = _combiner(dim, ranks, counts)(*gather_shards([o for r in results for o in r[0]], out, 0))
         new_buffers = {}
         for i, b in zip(self.written, results[0][1]):
             new_buffers[i] = local_copy(b, parts[0][0][0], leading=True)
         state = None
-        if need_vjp:
+        if diff is not None:
             shapes = tuple(tuple(tuple(o.shape[1:]) for o in r[0]) for r in results)
             state = (parts, [r[2] for r in results], shapes, counts)
         return outs, new_buffers, state
 
-    def backward(self, state, cts, param_devices, input_devices, needs_param, needs_input):
-        """Gradients of the parameters (summed over replicas, on each parameter's device) and of the
-        floating inputs (on each input's device; input_devices and needs_input list the floating
-        inputs only), from the output gradients (on the output device)."""
+    def backward(self, state, cts, param_devices, input_devices):
+        """Gradients of the differentiated parameters (summed over replicas, each on its device
+        in param_devices) and inputs (each on its device in input_devices), from the output
+        gradients (on the output device)."""
         parts, pullbacks, shapes, counts = state
         split = _splitter(self.dim, shapes, counts)(*cts)
         grads = []
@@ -220,18 +226,12 @@ class Program:
             ct = jax.device_put(ct, [NamedSharding(mesh, P(_AXIS))] * len(ct))
             grads.append(bwd(pullback, ct))
         param_grads = []
-        for j, (target, needed) in enumerate(zip(param_devices, needs_param)):
-            if not needed:
-                param_grads.append(None)
-                continue
+        for j, target in enumerate(param_devices):
             pieces = [local_copy(g[0][j], target) for g in grads]
             param_grads.append(pieces[0] if len(pieces) == 1 else _sum_all(*pieces))
         input_grads = []
-        for i, (target, needed) in enumerate(zip(input_devices, needs_input)):
-            if not needed:
-                input_grads.append(None)
-                continue
-            pieces = [jax.device_put(g[1][i], target) for g in grads]
+        for i, target in enumerate(input_devices):
+            pieces = gather_shards([g[1][i] for g in grads], target, self.dim)
             input_grads.append(_joiner(self.dim, len(pieces))(*pieces))
         return param_grads, input_grads
 
@@ -246,21 +246,24 @@ def _replicated(mesh):
 
 @functools.lru_cache(None)
 def _combiner(dim, ranks, counts):
-    """Stacked per-part outputs (replicas, *replica shape) -> torch's gathered output, on one device."""
-    def combine(*parts):
-        n_out = len(ranks)
-        outs = []
-        for j in range(n_out):
+    """The replicas' outputs (shards of (replicas, *replica shape) arrays, in part, output, replica
+    order, all on the output device) -> torch's gathered outputs."""
+    def combine(*shards):
+        shards, outs = list(shards), []
+        stacked = []
+        for n in counts:
+            for _ in ranks:
+                stacked.append(jnp.concatenate(shards[:n], axis=0) if n > 1 else shards[0])
+                del shards[:n]
+        for j, rank in enumerate(ranks):
             pieces = []
             for p in range(len(counts)):
-                o = parts[p * n_out + j]
-                if ranks[j] == 0:
-                    pieces.append(o)
-                    continue
-                o = jnp.moveaxis(o, 0, dim)
-                shape = o.shape[:dim] + (o.shape[dim] * o.shape[dim + 1],) + o.shape[dim + 2:]
-                pieces.append(o.reshape(shape))
-            outs.append(pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=0 if ranks[j] == 0 else dim))
+                o = stacked[p * len(ranks) + j]
+                if rank:
+                    o = jnp.moveaxis(o, 0, dim)
+                    o = o.reshape(o.shape[:dim] + (o.shape[dim] * o.shape[dim + 1],) + o.shape[dim + 2:])
+                pieces.append(o)
+            outs.append(pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=dim if rank else 0))
         return outs
     return jax.jit(combine)
 
@@ -289,10 +292,20 @@ def _splitter(dim, shapes, counts):
 
 @functools.lru_cache(None)
 def _joiner(dim, n):
-    """Input gradients of the parts (each on the input's device) -> one gradient."""
+    """Input gradients, shards along dim in order -> one gradient."""
     def join(*parts):
         return parts[0] if n == 1 else jnp.concatenate(parts, axis=dim)
     return jax.jit(join)
+
+
+def gather_shards(arrays, target, axis):
+    """The shards of arrays split along `axis` over a mesh, in order, all moved to `target` in one
+    batched transfer (jax.device_put of a sharded array to one device would go through the host)."""
+    shards = []
+    for a in arrays:
+        ordered = sorted(a.addressable_shards, key=lambda s: s.index[axis].start or 0 if len(s.index) > axis else 0)
+        shards.extend(s.data for s in ordered)
+    return jax.device_put(shards, [target] * len(shards))
 
 
 @jax.jit
@@ -300,10 +313,33 @@ def _sum_all(*xs):
     return functools.reduce(lambda a, b: a + b, xs)
 
 
+def replicate(arrays, devices, sharding):
+    """torch's Broadcast: each array copied to every device of the mesh (one batched transfer; an
+    array already on one of them is used there as is), assembled as replicated global arrays."""
+    sources, targets, layout = [], [], []
+    for a in arrays:
+        here = a.devices() if len(a.devices()) == 1 else ()
+        row = []
+        for d in devices:
+            if d in here:
+                row.append(None)
+            else:
+                row.append(len(sources))
+                sources.append(a)
+                targets.append(d)
+        layout.append(row)
+    copies = jax.device_put(sources, targets) if sources else []
+    return [jax.make_array_from_single_device_arrays(a.shape, sharding,
+                                                     [a if i is None else copies[i] for i in row])
+            for a, row in zip(arrays, layout)]
+
+
 def local_copy(array, target, leading=False):
     """`array` on the single device `target`: its shard there when it holds all of it (no copy), else
     moved. leading=True: the array is stacked over replicas; the copy of the replica on `target`."""
-    for shard in array.addressable_shards:
+    shards = array.addressable_shards
+    for shard in shards:
         if shard.device == target and (leading or shard.data.shape == array.shape):
             return shard.data[0] if leading else shard.data
-    return jax.device_put(array[0] if leading else array, target)
+    first = min(shards, key=lambda s: s.index[0].start or 0 if s.index else 0).data
+    return jax.device_put(first[0] if leading else first, target)

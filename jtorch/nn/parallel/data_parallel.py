@@ -52,7 +52,7 @@ def _device_index(d):
 
 class _Call:
     """What one forward needs besides the tensors (passed through Function.apply)."""
-    __slots__ = ("program", "parts", "buffers", "seed", "need_vjp", "src", "out", "out_device", "floats")
+    __slots__ = ("program", "parts", "buffers", "seed", "diff", "src", "out", "out_device")
 
 
 class Gather(Function):
@@ -65,12 +65,13 @@ class Gather(Function):
         params, inputs = tensors[:n], tensors[n:]
         outs, new_buffers, state = program.forward(
             call.parts, [p._value() for p in params], [b._value() for b in call.buffers],
-            [x._value() for x in inputs], call.seed, call.need_vjp, call.src, call.out)
+            [x._value() for x in inputs], call.seed, call.diff, call.src, call.out)
         for i, value in new_buffers.items():
             call.buffers[i]._write(value)
         ctx.call, ctx.state = call, state
-        ctx.param_devices = [_device.jax_device(p._device) for p in params]
-        ctx.input_devices = [_device.jax_device(inputs[i]._device) for i in call.floats]
+        if call.diff is not None:
+            ctx.param_devices = [_device.jax_device(params[i]._device) for i in call.diff[0]]
+            ctx.input_devices = [_device.jax_device(inputs[i]._device) for i in call.diff[1]]
         return tuple(Tensor._from_value(o, dtype=d, device=call.out_device)
                      for o, d in zip(outs, program.out_dtypes))
 
@@ -80,19 +81,13 @@ class Gather(Function):
         if ctx.state is None:
             raise RuntimeError("DataParallel: this forward ran without gradients")
         n = call.program.n_params
-        needs = ctx.needs_input_grad[1:]
-        needs_param = needs[:n]
-        needs_input = [needs[n + i] for i in call.floats]
         cts = [g._value() for g in grads]
-        param_grads, input_grads = call.program.backward(ctx.state, cts, ctx.param_devices, ctx.input_devices,
-                                                         needs_param, needs_input)
-        out = [None] * (1 + len(needs))
-        for j, g in enumerate(param_grads):
-            if g is not None:
-                out[1 + j] = Tensor._from_value(g)
-        for i, g in zip(call.floats, input_grads):
-            if g is not None:
-                out[1 + n + i] = Tensor._from_value(g)
+        param_grads, input_grads = call.program.backward(ctx.state, cts, ctx.param_devices, ctx.input_devices)
+        out = [None] * (1 + len(ctx.needs_input_grad) - 1)
+        for j, g in zip(call.diff[0], param_grads):
+            out[1 + j] = Tensor._from_value(g)
+        for i, g in zip(call.diff[1], input_grads):
+            out[1 + n + i] = Tensor._from_value(g)
         return tuple(out)
 
 
@@ -188,12 +183,14 @@ class DataParallel(Module):
         call.buffers = [s[1] for s in slots[n_params:]]
         self._calls += 1
         call.seed = (0x9E3779B1 * self._calls + id(self)) & 0xFFFFFFFF
-        call.need_vjp = is_grad_enabled() and any(t._requires_grad for t in params + tensors)
+        call.diff = None
+        if is_grad_enabled() and any(t._requires_grad for t in params + tensors):
+            call.diff = (tuple(i for i, p in enumerate(params) if p._requires_grad),
+                         tuple(i for i, t in enumerate(tensors) if t._requires_grad))
         call.src = _device.jax_device(self.src_device_obj)
         call.out_device = (_device.canonical(_device.device("cuda", self.output_device)) if kind == "cuda"
                            else _device.CPU)
         call.out = _device.jax_device(call.out_device)
-        call.floats = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
         outs = Gather.apply(call, *params, *tensors)
         if program.scalar_outputs:
             warnings.warn("Was asked to gather along dimension 0, but all input tensors were scalars; will "
