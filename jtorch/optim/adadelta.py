@@ -1,8 +1,7 @@
 """Adadelta and its pure per-parameter rule."""
-import jax.numpy as jnp
-
 from .._tensor import Tensor
-from ._rules import _scalar_state, _zeros_state, cast
+from . import _rules as K
+from ._rules import _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -15,13 +14,13 @@ def _adadelta(cfg, h, p, g, s):
     if maximize:
         g = -g
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
-    square_avg = s["square_avg"] * cast(rho, p) + cast(1 - rho, p) * g * g
-    std = jnp.sqrt(square_avg + cast(eps, p))
-    delta = jnp.sqrt(s["acc_delta"] + cast(eps, p)) / std * g
-    acc_delta = s["acc_delta"] * cast(rho, p) + cast(1 - rho, p) * delta * delta
-    return p + cast(-h["lr"], p) * delta, {"step": s["step"] + 1, "square_avg": square_avg,
-                                           "acc_delta": acc_delta}
+        g = K.add(g, p, alpha=h["weight_decay"])
+    square_avg = K.addcmul(K.mul(s["square_avg"], rho), g, g, value=1 - rho)
+    std = K.sqrt(K.add(square_avg, eps))
+    delta = K.mul(K.div(K.sqrt(K.add(s["acc_delta"], eps)), std), g)
+    acc_delta = K.addcmul(K.mul(s["acc_delta"], rho), delta, delta, value=1 - rho)
+    return K.add(p, delta, alpha=-h["lr"]), {"step": s["step"] + 1, "square_avg": square_avg,
+                                             "acc_delta": acc_delta}
 
 
 class Adadelta(Optimizer):

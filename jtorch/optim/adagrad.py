@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, cast
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
@@ -16,11 +17,11 @@ def _adagrad(cfg, h, p, g, s):
     if maximize:
         g = -g
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
+        g = K.add(g, p, alpha=h["weight_decay"])
     clr = h["lr"] / (1 + (step - 1) * h["lr_decay"])
-    state_sum = s["sum"] + cast(1, p) * g * g
-    std = jnp.sqrt(state_sum) + cast(h["eps"], p)
-    return p + cast(-clr, p) * (g / std), {"step": step_t, "sum": state_sum}
+    state_sum = K.addcmul(s["sum"], g, g, value=1)
+    std = K.add(K.sqrt(state_sum), h["eps"])
+    return K.addcdiv(p, g, std, value=-clr), {"step": step_t, "sum": state_sum}
 
 
 def _full_state(p, value):

@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, _zeros_state, cast, lerp
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -18,20 +19,20 @@ def _adam(cfg, h, p, g, s):
     step_t = s["step"] + 1
     if has_wd:
         if decoupled:
-            p = p * cast(1 - lr * wd, p)
+            p = K.mul(p, 1 - lr * wd)
         else:
-            g = g + cast(wd, p) * p
-    m = lerp(s["exp_avg"], g, 1 - beta1)
-    v = s["exp_avg_sq"] * cast(beta2, p) + cast(1 - beta2, p) * g * g
+            g = K.add(g, p, alpha=wd)
+    m = K.lerp(s["exp_avg"], g, 1 - beta1)
+    v = K.addcmul(K.mul(s["exp_avg_sq"], beta2), g, g, value=1 - beta2)
     step = step_t.astype(_SCALAR)
     step_size = lr / (1 - beta1 ** step)
     bias_correction2_sqrt = jnp.sqrt(1 - beta2 ** step)
     new = {"step": step_t, "exp_avg": m, "exp_avg_sq": v}
     if amsgrad:
-        v = jnp.maximum(s["max_exp_avg_sq"], v)
+        v = K.maximum(s["max_exp_avg_sq"], v)
         new["max_exp_avg_sq"] = v
-    denom = jnp.sqrt(v) / cast(bias_correction2_sqrt, p) + cast(eps, p)
-    return p + cast(-step_size, p) * (m / denom), new
+    denom = K.add(K.div(K.sqrt(v), bias_correction2_sqrt), eps)
+    return K.addcdiv(p, m, denom, value=-step_size), new
 
 
 class Adam(Optimizer):

@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, _zeros_state, cast, lerp
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -16,12 +17,12 @@ def _adamax(cfg, h, p, g, s):
         g = -g
     step_t = s["step"] + 1
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
-    exp_avg = lerp(s["exp_avg"], g, 1 - beta1)
-    exp_inf = jnp.maximum(s["exp_inf"] * cast(beta2, p), jnp.abs(g) + cast(h["eps"], p))
+        g = K.add(g, p, alpha=h["weight_decay"])
+    exp_avg = K.lerp(s["exp_avg"], g, 1 - beta1)
+    exp_inf = K.maximum(K.mul(s["exp_inf"], beta2), K.add(jnp.abs(g), h["eps"]))
     clr = h["lr"] / (1 - beta1 ** step_t.astype(_SCALAR))
-    return p + cast(-clr, p) * (exp_avg / exp_inf), {"step": step_t, "exp_avg": exp_avg,
-                                                     "exp_inf": exp_inf}
+    return K.addcdiv(p, exp_avg, exp_inf, value=-clr), {"step": step_t, "exp_avg": exp_avg,
+                                                         "exp_inf": exp_inf}
 
 
 class Adamax(Optimizer):

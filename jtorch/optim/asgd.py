@@ -3,7 +3,8 @@ import jax.numpy as jnp
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, _zeros_state, cast
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["ASGD"]
@@ -19,12 +20,12 @@ def _asgd(cfg, h, p, g, s):
         g = -g
     step_t = s["step"] + 1
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
+        g = K.add(g, p, alpha=h["weight_decay"])
     eta = s["eta"].astype(_SCALAR)
-    p = p * cast(1 - lambd * eta, p)
-    p = p + cast(-eta, p) * g
+    p = K.mul(p, 1 - lambd * eta)
+    p = K.add(p, g, alpha=-eta)
     mu = s["mu"]
-    ax = jnp.where(mu != 1, s["ax"] + (p - s["ax"]) * cast(mu, p), p)
+    ax = jnp.where(mu != 1, K.add(s["ax"], K.mul(K.add(p, s["ax"], alpha=-1), mu)), p)
     step = step_t.astype(_SCALAR)
     new_eta = lr / ((1 + lambd * lr * step) ** alpha)
     new_mu = 1 / jnp.maximum(1, step - t0)

@@ -1,8 +1,7 @@
 """NAdam (Adam with Nesterov momentum and momentum decay) and its pure per-parameter rule."""
-import jax.numpy as jnp
-
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, _zeros_state, cast, lerp
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
@@ -20,19 +19,19 @@ def _nadam(cfg, h, p, g, s):
     bias_correction2 = 1 - beta2 ** step
     if has_wd:
         if decoupled:
-            p = p * cast(1 - lr * wd, p)
+            p = K.mul(p, 1 - lr * wd)
         else:
-            g = g + cast(wd, p) * p
+            g = K.add(g, p, alpha=wd)
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
-    mu_product_t = s["mu_product"] * cast(mu, s["mu_product"])
-    exp_avg = lerp(s["exp_avg"], g, 1 - beta1)
-    exp_avg_sq = s["exp_avg_sq"] * cast(beta2, p) + cast(1 - beta2, p) * g * g
-    denom = jnp.sqrt(exp_avg_sq / cast(bias_correction2, p)) + cast(eps, p)
+    mu_product_t = K.mul(s["mu_product"], mu)
+    exp_avg = K.lerp(s["exp_avg"], g, 1 - beta1)
+    exp_avg_sq = K.addcmul(K.mul(s["exp_avg_sq"], beta2), g, g, value=1 - beta2)
+    denom = K.add(K.sqrt(K.div(exp_avg_sq, bias_correction2)), eps)
     mu_product = mu_product_t.astype(_SCALAR)
     mu_product_next = mu_product * mu_next
-    p = p + cast(-lr * (1.0 - mu) / (1.0 - mu_product), p) * (g / denom)
-    p = p + cast((-lr * mu_next) / (1.0 - mu_product_next), p) * (exp_avg / denom)
+    p = K.addcdiv(p, g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+    p = K.addcdiv(p, exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
     return p, {"step": step_t, "mu_product": mu_product_t, "exp_avg": exp_avg,
                "exp_avg_sq": exp_avg_sq}
 

@@ -9,10 +9,11 @@ libraries. The arithmetic is a pure per-parameter rule over jax arrays,
 
     rule(cfg, h, param, grad, state) -> (new_param, {state key: new array})
 
-that follows torch's single-tensor implementation operation by operation (same order, same
-scalar math in float64 cast to the tensor dtype where torch casts a Python scalar). A step runs
-the rule over all parameters of a group inside ONE cached `jax.jit` (`_rules._apply`): `cfg` is a
-static tuple of the branches torch takes on hyperparameter values (`momentum != 0`, `amsgrad`,
+that follows torch's single-tensor implementation operation by operation: the tensor ops are the
+helpers in _rules.py that reproduce torch's CPU kernels (computed in torch's opmath type, Python
+scalars unrounded, the result rounded to the tensor's dtype), the scalar math (bias corrections)
+is float64 as torch's Python floats are. A step runs the rule over all parameters of a group
+inside ONE cached `jax.jit` (`_rules._apply`): `cfg` is a static tuple of the branches torch takes on hyperparameter values (`momentum != 0`, `amsgrad`,
 ...), `h` holds the hyperparameters themselves as traced float64 scalars read from the group at
 every step, so a scheduler changing `lr` never recompiles. Results are written back in place with
 `Tensor._write`: parameters and state tensors keep their identity, as torch's in-place updates do,
@@ -321,7 +322,10 @@ class Optimizer:
                     g._write(jnp.zeros_like(g._value()))
 
     def step(self, closure=None):
-        """Run the closure (with grad enabled), then the rule over every group."""
+        """Run the closure (with grad enabled), then the rule over every group. A subclass that
+        gives no `_rule` must override step, as with torch's base class."""
+        if type(self)._rule is None:
+            raise NotImplementedError
         loss = None
         if closure is not None:
             with enable_grad():

@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from ._rules import _SCALAR, _scalar_state, _zeros_state, cast, lerp
+from . import _rules as K
+from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -19,21 +20,21 @@ def _radam(cfg, h, p, g, s):
     step = step_t.astype(_SCALAR)
     if has_wd:
         if decoupled:
-            p = p * cast(1 - lr * wd, p)
+            p = K.mul(p, 1 - lr * wd)
         else:
-            g = g + cast(wd, p) * p
-    exp_avg = lerp(s["exp_avg"], g, 1 - beta1)
-    exp_avg_sq = s["exp_avg_sq"] * cast(beta2, p) + cast(1 - beta2, p) * g * g
+            g = K.add(g, p, alpha=wd)
+    exp_avg = K.lerp(s["exp_avg"], g, 1 - beta1)
+    exp_avg_sq = K.addcmul(K.mul(s["exp_avg_sq"], beta2), g, g, value=1 - beta2)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
-    bias_corrected_exp_avg = exp_avg / cast(bias_correction1, p)
+    bias_corrected_exp_avg = K.div(exp_avg, bias_correction1)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
     rect = jnp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-    adaptive_lr = cast(jnp.sqrt(bias_correction2), p) / (jnp.sqrt(exp_avg_sq) + cast(eps, p))
-    rectified = bias_corrected_exp_avg * cast(lr, p) * adaptive_lr * cast(rect, p)
-    plain = bias_corrected_exp_avg * cast(lr, p)
-    p = p + cast(-1.0, p) * jnp.where(rho_t > 5.0, rectified, plain)
+    adaptive_lr = K.rdiv(jnp.sqrt(bias_correction2), K.add(K.sqrt(exp_avg_sq), eps))
+    rectified = K.mul(K.mul(K.mul(bias_corrected_exp_avg, lr), adaptive_lr), rect)
+    plain = K.mul(bias_corrected_exp_avg, lr)
+    p = K.add(p, jnp.where(rho_t > 5.0, rectified, plain), alpha=-1.0)
     return p, {"step": step_t, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
 
 

@@ -1,8 +1,7 @@
 """RMSprop (centered, momentum, weight decay, maximize) and its pure per-parameter rule."""
-import jax.numpy as jnp
-
 from .._tensor import Tensor
-from ._rules import _scalar_state, _zeros_state, cast, lerp
+from . import _rules as K
+from ._rules import _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -16,21 +15,21 @@ def _rmsprop(cfg, h, p, g, s):
         g = -g
     new = {"step": s["step"] + 1}
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
-    square_avg = s["square_avg"] * cast(alpha, p) + cast(1 - alpha, p) * g * g
+        g = K.add(g, p, alpha=h["weight_decay"])
+    square_avg = K.addcmul(K.mul(s["square_avg"], alpha), g, g, value=1 - alpha)
     new["square_avg"] = square_avg
     if centered:
-        grad_avg = lerp(s["grad_avg"], g, 1 - alpha)
+        grad_avg = K.lerp(s["grad_avg"], g, 1 - alpha)
         new["grad_avg"] = grad_avg
-        avg = jnp.sqrt(square_avg + cast(-1, p) * grad_avg * grad_avg)
+        avg = K.sqrt(K.addcmul(square_avg, grad_avg, grad_avg, value=-1))
     else:
-        avg = jnp.sqrt(square_avg)
-    avg = avg + cast(eps, p)
+        avg = K.sqrt(square_avg)
+    avg = K.add(avg, eps)
     if has_momentum:
-        buf = s["momentum_buffer"] * cast(h["momentum"], p) + g / avg
+        buf = K.addcdiv(K.mul(s["momentum_buffer"], h["momentum"]), g, avg)
         new["momentum_buffer"] = buf
-        return p + cast(-lr, p) * buf, new
-    return p + cast(-lr, p) * (g / avg), new
+        return K.add(p, buf, alpha=-lr), new
+    return K.addcdiv(p, g, avg, value=-lr), new
 
 
 class RMSprop(Optimizer):

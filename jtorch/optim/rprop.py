@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from ._rules import _scalar_state, _zeros_state, cast
+from . import _rules as K
+from ._rules import _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["Rprop"]
@@ -15,11 +16,13 @@ def _rprop(cfg, h, p, g, s):
     step_size_min, step_size_max = h["step_sizes"]
     if maximize:
         g = -g
-    sign = jnp.sign(g * s["prev"])
-    factor = jnp.where(sign > 0, cast(etaplus, p), jnp.where(sign < 0, cast(etaminus, p), cast(1, p)))
-    step_size = jnp.clip(s["step_size"] * factor, cast(step_size_min, p), cast(step_size_max, p))
+    sign = jnp.sign(K.mul(g, s["prev"]))
+    # torch writes etaplus / etaminus / 1 into the sign tensor: they take the gradient's dtype
+    stored = lambda v: jnp.asarray(v).astype(g.dtype)  # noqa: E731
+    factor = jnp.where(sign > 0, stored(etaplus), jnp.where(sign < 0, stored(etaminus), stored(1)))
+    step_size = K.clamp(K.mul(s["step_size"], factor), step_size_min, step_size_max)
     g = jnp.where(sign < 0, jnp.zeros_like(g), g)
-    p = p + cast(-1, p) * jnp.sign(g) * step_size
+    p = K.addcmul(p, jnp.sign(g), step_size, value=-1)
     return p, {"step": s["step"] + 1, "prev": g, "step_size": step_size}
 
 

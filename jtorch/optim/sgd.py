@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD)."""
 from .._tensor import Tensor
-from ._rules import cast
+from . import _rules as K
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -12,17 +12,17 @@ def _sgd(cfg, h, p, g, s):
     if maximize:
         g = -g
     if has_wd:
-        g = g + cast(h["weight_decay"], p) * p
+        g = K.add(g, p, alpha=h["weight_decay"])
     new = {}
     if has_momentum:
         buf = s.get("momentum_buffer")
         if buf is None:
             buf = g
         else:
-            buf = buf * cast(h["momentum"], buf) + cast(1 - h["dampening"], buf) * g
+            buf = K.add(K.mul(buf, h["momentum"]), g, alpha=1 - h["dampening"])
         new["momentum_buffer"] = buf
-        g = g + cast(h["momentum"], p) * buf if nesterov else buf
-    return p + cast(-h["lr"], p) * g, new
+        g = K.add(g, buf, alpha=h["momentum"]) if nesterov else buf
+    return K.add(p, g, alpha=-h["lr"]), new
 
 
 class SGD(Optimizer):

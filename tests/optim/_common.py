@@ -26,8 +26,12 @@ def make_param(lib, array):
 
 
 def to_numpy(t):
+    """Values as numpy (bfloat16 as float32: numpy has no bfloat16, both sides convert alike)."""
     t = t.detach()
-    return np.array(t.numpy() if isinstance(t, torch.Tensor) else t._value())
+    if isinstance(t, torch.Tensor):
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy().copy()
+    a = np.array(t._value())
+    return a.astype(np.float32) if a.dtype.name == "bfloat16" else a
 
 
 def convert(obj, lib):

@@ -249,3 +249,41 @@ def test_lbfgs(kwargs):
     for a, b in zip(tp, jp):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
     assert_same_structure(ts, js, "", 1e-8, 1e-10)
+
+
+def test_custom_optimizer_subclass():
+    """A user optimizer in torch's style: Optimizer(params, defaults) and its own step over the
+    tensor API; the base step raises NotImplementedError in both libraries."""
+    def make(lib):
+        class Sign(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            @lib.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None:
+                            self.state[p]["n"] = self.state[p].get("n", 0) + 1
+                            p.add_(p.grad.sign(), alpha=-group["lr"])
+
+        class Bare(lib.optim.Optimizer):
+            pass
+        return Sign, Bare
+
+    out = {}
+    for lib in (torch, jtorch):
+        Sign, Bare = make(lib)
+        a, b = _params(lib)
+        opt = Sign([a, b], lr=0.25)
+        for _ in range(3):
+            opt.zero_grad()
+            (a * a - b).sum().backward()
+            opt.step()
+        with pytest.raises(NotImplementedError):
+            Bare([a], {"lr": 1.0}).step()
+        out[lib.__name__] = opt.state_dict(), to_numpy(a), to_numpy(b), repr(opt)
+    assert_same_structure(out["torch"][0], out["jtorch"][0])
+    np.testing.assert_array_equal(out["jtorch"][1], out["torch"][1])
+    np.testing.assert_array_equal(out["jtorch"][2], out["torch"][2])
+    assert out["jtorch"][3] == out["torch"][3]
