@@ -287,3 +287,35 @@ def test_custom_optimizer_subclass():
     np.testing.assert_array_equal(out["jtorch"][1], out["torch"][1])
     np.testing.assert_array_equal(out["jtorch"][2], out["torch"][2])
     assert out["jtorch"][3] == out["torch"][3]
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05, amsgrad=True)),
+                                         ("NAdam", dict(lr=0.05)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                         ("Adagrad", dict(lr=0.1))])
+def test_inside_compile(name, kwargs):
+    """A whole training step (forward, backward, optimizer) under jtorch.compile: the optimizer's
+    jitted update becomes part of the compiled program, state created on the first call included,
+    and the trajectory equals the eager one."""
+    rng = np.random.default_rng(0)
+    w0, x0 = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((8, 3)).astype(np.float32)
+    runs = []
+    for compiled in (False, True):
+        w, x = make_param(jtorch, w0), jtorch.tensor(x0)
+        opt = getattr(jtorch.optim, name)([w], **kwargs)
+
+        def step():
+            opt.zero_grad()
+            loss = (jtorch.tanh(x @ w) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = jtorch.compile(step) if compiled else step
+        losses = [float(fn().detach()) for _ in range(6)]
+        runs.append((losses, to_numpy(w), opt.state_dict()))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-6)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-6, atol=1e-7)
+    sd_eager, sd_compiled = runs[0][2], runs[1][2]
+    assert list(sd_eager["state"][0]) == list(sd_compiled["state"][0])
+    for k, v in sd_eager["state"][0].items():
+        np.testing.assert_allclose(to_numpy(sd_compiled["state"][0][k]), to_numpy(v), rtol=1e-6, atol=1e-7)
