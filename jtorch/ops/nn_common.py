@@ -74,9 +74,13 @@ def is_tracer(value):
     return isinstance(value, jax.core.Tracer)
 
 
-def concrete(t):
-    """The numpy value of a tensor when it is concrete, else None (inside jtorch.compile)."""
+def concrete(t, cpu_only=True):
+    """The numpy value of a tensor for a value check, or None: inside jtorch.compile (a tracer), and
+    for accelerator tensors unless cpu_only=False, where torch itself checks asynchronously (a
+    device-side assert) and reading the value here would stall every step on a device sync."""
     import numpy as np
+    if cpu_only and t._device.type != "cpu":
+        return None
     v = t._value()
     if is_tracer(v):
         return None

@@ -140,7 +140,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 def one_hot(tensor, num_classes=-1):
     if tensor.dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    v = concrete(tensor)
+    v = concrete(tensor, cpu_only=num_classes != -1)
     if num_classes == -1:
         if v is None:
             raise RuntimeError("one_hot: num_classes must be given inside jtorch.compile (it depends on values)")

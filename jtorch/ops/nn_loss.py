@@ -619,7 +619,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var has negative entry/entries")
         var = TORCH["full_like"](input, float(var))
     else:
-        v = concrete(var)
+        v = concrete(var, cpu_only=False)
         if v is not None and (v < 0).any():
             raise ValueError("var has negative entry/entries")
     if var.size() != input.size():

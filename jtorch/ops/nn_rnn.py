@@ -118,8 +118,15 @@ def rnn_forward(mode, input, hx, flat_weights, has_bias, num_layers, dropout, tr
             w_ih, w_hh = ws[0], ws[1]
             b_ih, b_hh = (ws[2], ws[3]) if has_bias else (None, None)
             w_hr = ws[-1] if has_proj else None
-            res = _LAYER[mode](layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr,
-                               lengths, d == 1)
+            if d == 1 and lengths is None:
+                # the reverse direction runs the forward kernel on the flipped sequence: both
+                # directions share one compiled scan
+                res = _LAYER[mode](layer_input.flip(0), h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh,
+                                   w_hr, None, False)
+                res = (res[0].flip(0),) + tuple(res[1:])
+            else:
+                res = _LAYER[mode](layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr,
+                                   lengths, d == 1)
             outs.append(res[0])
             hs.append(res[1])
             if lstm:
