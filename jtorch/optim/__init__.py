@@ -17,3 +17,12 @@ from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
            "Adadelta", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+
+
+def __getattr__(name):
+    # swa_utils needs jtorch.nn, which is imported after optim: load it on first use
+    if name == "swa_utils":
+        import importlib
+        return importlib.import_module(__name__ + ".swa_utils")
+    raise AttributeError("module 'jtorch.optim' has no attribute %r" % name)
+

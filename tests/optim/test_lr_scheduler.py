@@ -38,6 +38,10 @@ def _chain(L, opt):
                                L.ExponentialLR(opt, gamma=0.95)])
 
 
+def _swa(L):
+    return torch.optim.swa_utils if L is torch.optim.lr_scheduler else jtorch.optim.swa_utils
+
+
 # (id, optimizer, make(lr_scheduler module, optimizer), how to step: "plain" | "epoch" | "metric")
 CASES = [
     ("StepLR", "SGD", lambda L, o: L.StepLR(o, step_size=7, gamma=0.3), "plain"),
@@ -69,6 +73,9 @@ CASES = [
     ("SequentialLR", "SGD", _seq, "plain"),
     ("SequentialLR-three", "SGD", _seq3, "plain"),
     ("ChainedScheduler", "SGD", _chain, "plain"),
+    ("SWALR-cos", "SGD", lambda L, o: _swa(L).SWALR(o, swa_lr=0.05, anneal_epochs=7), "plain"),
+    ("SWALR-linear-per-group", "Adam", lambda L, o: _swa(L).SWALR(o, swa_lr=[0.001, 0.02], anneal_epochs=3,
+                                                                  anneal_strategy="linear"), "plain"),
     ("ReduceLROnPlateau", "SGD", lambda L, o: L.ReduceLROnPlateau(o, patience=2, factor=0.5, cooldown=1, min_lr=[0.0, 0.01]), "metric"),
     ("ReduceLROnPlateau-max-abs", "Adam", lambda L, o: L.ReduceLROnPlateau(
         o, mode="max", threshold_mode="abs", threshold=0.05, patience=1), "metric"),
