@@ -43,6 +43,26 @@ CASES = {
     "vhp": "out = F.vhp(s, x, v)",
     "vhp_tuple": "out = F.vhp(g, (x, y), (v, v))",
     "inputs_untouched": "F.jacobian(f, x); out = [x.requires_grad, x.grad]",
+    # only tuples are sequences of tensors
+    "jacobian_list_inputs": "F.jacobian(g, [x, y])",
+    "vjp_list_v": "F.vjp(f, x, [v])",
+    "jacobian_list_outputs": "F.jacobian(lambda a: [a, a], x)",
+    # the strategies: checks, containers and dtypes as torch's
+    "jacobian_vectorize_strict": "F.jacobian(f, x, vectorize=True, strict=True)",
+    "jacobian_forward_mode": "j = F.jacobian(h, (x, y), vectorize=True, strategy='forward-mode'); out = [j, type(j).__name__, type(j[0]).__name__]",
+    "jacobian_forward_mode_dtype": "j = F.jacobian(lambda a: (a.float(), (a > 0).long()), x, vectorize=True, strategy='forward-mode'); out = [j, str(j[0].dtype), str(j[1].dtype)]",
+    "jacobian_forward_mode_strict": "F.jacobian(f, x, vectorize=True, strategy='forward-mode', strict=True)",
+    "jacobian_forward_mode_int_input": "F.jacobian(lambda a: a * 2, torch.tensor([1, 2]), vectorize=True, strategy='forward-mode')",
+    "jacobian_empty_output": "F.jacobian(lambda a: a[:0], x)",
+    "jacobian_vectorize_empty_output": "F.jacobian(lambda a: a[:0], x, vectorize=True)",
+    "jacobian_vectorize_one_empty_output": "out = F.jacobian(lambda a: (a * 2, a[:0]), x, vectorize=True)",
+    "hessian_forward_needs_vectorize": "F.hessian(s, x, outer_jacobian_strategy='forward-mode')",
+    "hessian_forward_mode": "hs = F.hessian(g, (x, y), vectorize=True, outer_jacobian_strategy='forward-mode'); out = [hs, type(hs).__name__, hs[0][0].requires_grad]",
+    # strict mode
+    "vjp_strict_unused_input": "F.vjp(lambda a, b: a * 2, (x, y), v, strict=True)",
+    "jvp_strict_unused_input": "F.jvp(lambda a, b: a * 2, (x, y), (v, v), strict=True)",
+    "vhp_not_scalar": "F.vhp(f, x, v)",
+    "hvp_strict_unused_input": "F.hvp(lambda a, b: (a ** 3).sum(), (x, y), (v, v), strict=True)",
     # gradcheck
     "gradcheck_pass": "out = torch.autograd.gradcheck(f, (x.clone().requires_grad_(),))",
     "gradcheck_two_inputs": "out = torch.autograd.gradcheck(h, (x.clone().requires_grad_(), y.clone().requires_grad_()))",
@@ -95,7 +115,18 @@ out = a.grad
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(name):
     match = {"anomaly_nan": "returned nan values in its 0th output.",
-             "gradcheck_wrong_raises": "Jacobian mismatch for output 0 with respect to input 0"}.get(name)
+             "gradcheck_wrong_raises": "Jacobian mismatch for output 0 with respect to input 0",
+             "jacobian_list_inputs": "but the given inputs has type <class 'list'>",
+             "vjp_list_v": "The v given to vjp must be either a Tensor or a tuple of Tensors",
+             "jacobian_vectorize_strict": "`strict=True` and `vectorized=True` are not supported",
+             "jacobian_forward_mode_strict": "`strict=True` and `strategy=\"forward-mode\"` are not",
+             "jacobian_forward_mode_int_input": "Expected primal to be floating point or complex",
+             "jacobian_empty_output": "stack expects a non-empty TensorList",
+             "hessian_forward_needs_vectorize": "isonly implemented for `vectorize=True`",
+             "vjp_strict_unused_input": "independent of input 1. This is not allowed in strict mode.",
+             "jvp_strict_unused_input": "The output of the user-provided function is independent of input 1",
+             "vhp_not_scalar": "should contain a single element",
+             "hvp_strict_unused_input": "The output of the user-provided function is independent of input 1"}.get(name)
     check(SETUP + CASES[name], match=match)
 
 
