@@ -40,6 +40,8 @@ CASES = [
     ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)),
     ("ASGD", dict(lr=0.05)),
     ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("Adafactor", dict(lr=0.05)),
+    ("Adafactor", dict(lr=0.02, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.1, maximize=True)),
 ]
 IDS = ["%s-%s" % (name, "-".join("%s=%s" % kv for kv in kw.items())) for name, kw in CASES]
 
