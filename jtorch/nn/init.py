@@ -7,7 +7,6 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
-from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",

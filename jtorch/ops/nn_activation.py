@@ -10,7 +10,6 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .. import _dtype as D
 from .nn_common import F, apply_inplace, functional
 from ._registry import TORCH, op
 

@@ -4,7 +4,6 @@ One private op `_convolution` serves every rank, plain and transposed, like ATen
 `convolution` (its node is torch's ConvolutionBackward0). It runs `lax.conv_general_dilated` at
 HIGHEST precision: float32 on an accelerator must stay float32, as torch's CPU results are.
 """
-import jax
 import jax.numpy as jnp
 from jax import lax
 

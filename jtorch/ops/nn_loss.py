@@ -613,7 +613,6 @@ _GAUSSIAN = {full: _three("gaussian_nll_loss_%s" % full, _gaussian_impl, "input 
 
 @functional
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    from ..autograd.grad_mode import no_grad
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("var has negative entry/entries")

@@ -6,7 +6,6 @@ import pickle
 from collections import OrderedDict
 
 import numpy as np
-import pytest
 import torch
 
 import jtorch

@@ -5,7 +5,6 @@ inputs and outputs through identity nodes named BackwardHookFunctionBackward, as
 the nodes' backward calls the module's hooks with the gradients flowing through them.
 """
 import weakref
-from collections import OrderedDict
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -158,4 +157,4 @@ class BackwardHook:
         return new
 
 
-__all__ = ["RemovableHandle", "BackwardHook", "OrderedDict"]
+__all__ = ["RemovableHandle", "BackwardHook"]
