@@ -2,6 +2,9 @@
 
 Random draws go straight to the numpy mt19937 core (`_random.Generator`) that backs every
 jtorch.Generator, so a shuffled order costs no JAX dispatch and equals torch's after the same seed.
+Every random sampler draws lazily, when its iterator is first advanced (not when `iter()` is
+called): the DataLoader draws its worker seed between the two, and torch's order of draws is
+pinned by the tests in tests/data.
 """
 import itertools
 
@@ -11,6 +14,10 @@ from ... import _dtype as D
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
+
+# RandomSampler(replacement=True) asks for indices this many at a time, as torch does; the block
+# size decides how the generator's stream is cut, so it is part of the order a seed gives.
+_REPLACEMENT_BLOCK = 32
 
 
 def _core(generator):
@@ -30,8 +37,16 @@ def _new_generator(seed):
     return g
 
 
+def _is_count(value):
+    """A positive int that is not a bool: what batch_size and num_samples must be."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 class Sampler:
-    """Base class of samplers: an iterable of indices (or of lists of indices)."""
+    """Base class of samplers: an iterable of indices (or of lists of indices).
+
+    Unlike torch 2.x, the constructor still accepts (and ignores) a data_source argument, as older
+    torch releases did, so subclasses that pass it to super().__init__ keep working."""
 
     def __init__(self, data_source=None):
         pass
@@ -48,7 +63,8 @@ class SequentialSampler(Sampler):
         self.data_source = data_source
 
     def __iter__(self):
-        return iter(range(len(self.data_source)))
+        count = len(self.data_source)
+        return iter(range(count))
 
     def __len__(self):
         return len(self.data_source)
@@ -61,34 +77,33 @@ class RandomSampler(Sampler):
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
         self.replacement = replacement
-        self._num_samples = num_samples
+        self._asked = num_samples  # None: one pass over data_source
         self.generator = generator
-        if not isinstance(self.replacement, bool):
-            raise TypeError("replacement should be a boolean value, but got replacement=%s" % (self.replacement,))
-        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError("num_samples should be a positive integer value, but got num_samples=%s"
-                             % (self.num_samples,))
+        if not isinstance(replacement, bool):
+            raise TypeError("replacement should be a boolean value, but got replacement=%s" % (replacement,))
+        count = self.num_samples
+        if not isinstance(count, int) or count <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got num_samples=%s" % (count,))
 
     @property
     def num_samples(self):
-        if self._num_samples is None:
-            return len(self.data_source)
-        return self._num_samples
+        return len(self.data_source) if self._asked is None else self._asked
 
     def __iter__(self):
-        n = len(self.data_source)
-        generator = self.generator
-        if generator is None:
-            generator = _new_generator(_fresh_seed())
-        core = generator._core
+        population = len(self.data_source)
+        gen = self.generator if self.generator is not None else _new_generator(_fresh_seed())
+        core, wanted = gen._core, self.num_samples
         if self.replacement:
-            for _ in range(self.num_samples // 32):
-                yield from core.randint(0, n, (32,), np.int64).tolist()
-            yield from core.randint(0, n, (self.num_samples % 32,), np.int64).tolist()
-        else:
-            for _ in range(self.num_samples // n):
-                yield from core.randperm(n, np.int64).tolist()
-            yield from core.randperm(n, np.int64).tolist()[:self.num_samples % n]
+            sizes = [_REPLACEMENT_BLOCK] * (wanted // _REPLACEMENT_BLOCK) + [wanted % _REPLACEMENT_BLOCK]
+            for size in sizes:
+                yield from core.randint(0, population, (size,), np.int64).tolist()
+            return
+        # without replacement: whole permutations, then the head of one more (always drawn, even
+        # when nothing of it is used, because torch draws it)
+        whole, rest = divmod(wanted, population)
+        for _ in range(whole):
+            yield from core.randperm(population, np.int64).tolist()
+        yield from core.randperm(population, np.int64).tolist()[:rest]
 
     def __len__(self):
         return self.num_samples
@@ -100,8 +115,9 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in _core(self.generator).randperm(len(self.indices), np.int64).tolist():
-            yield self.indices[i]
+        positions = _core(self.generator).randperm(len(self.indices), np.int64)
+        for position in positions.tolist():
+            yield self.indices[position]
 
     def __len__(self):
         return len(self.indices)
@@ -111,25 +127,24 @@ class WeightedRandomSampler(Sampler):
     """Indices drawn with probabilities proportional to `weights` (torch.multinomial)."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+        if not _is_count(num_samples):
             raise ValueError("num_samples should be a positive integer value, but got num_samples=%s"
                              % (num_samples,))
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got replacement=%s" % (replacement,))
         from ...ops.creation import as_tensor
-        weights_tensor = as_tensor(weights, dtype=D.float64)
-        if len(weights_tensor.shape) != 1:
+        weights = as_tensor(weights, dtype=D.float64)
+        if weights.dim() != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape %s"
-                             % (tuple(weights_tensor.shape),))
-        self.weights = weights_tensor
+                             % (tuple(weights.shape),))
+        self.weights = weights
         self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
 
     def __iter__(self):
         from ...ops.random import multinomial
-        rand_tensor = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
-        yield from iter(rand_tensor.tolist())
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -139,9 +154,8 @@ class BatchSampler(Sampler):
     """Lists of `batch_size` indices from `sampler`, the last one shorter unless drop_last."""
 
     def __init__(self, sampler, batch_size, drop_last):
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError("batch_size should be a positive integer value, but got batch_size=%s"
-                             % (batch_size,))
+        if not _is_count(batch_size):
+            raise ValueError("batch_size should be a positive integer value, but got batch_size=%s" % (batch_size,))
         if not isinstance(drop_last, bool):
             raise ValueError("drop_last should be a boolean value, but got drop_last=%s" % (drop_last,))
         self.sampler = sampler
@@ -149,18 +163,16 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self):
-        sampler_iter = iter(self.sampler)
-        if self.drop_last:
-            for batch in zip(*[sampler_iter] * self.batch_size):
-                yield [*batch]
-        else:
-            batch = [*itertools.islice(sampler_iter, self.batch_size)]
-            while batch:
-                yield batch
-                batch = [*itertools.islice(sampler_iter, self.batch_size)]
+        source = iter(self.sampler)
+        while True:
+            chunk = list(itertools.islice(source, self.batch_size))
+            if len(chunk) == self.batch_size:
+                yield chunk
+                continue
+            if chunk and not self.drop_last:
+                yield chunk
+            return
 
     def __len__(self):
-        if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
-
+        full, partial = divmod(len(self.sampler), self.batch_size)
+        return full if self.drop_last or not partial else full + 1
