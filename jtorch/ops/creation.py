@@ -381,3 +381,11 @@ def complex(real, imag):
 def polar(abs, angle):
     r, th = jnp.broadcast_arrays(abs, angle)
     return _complex_of(r * jnp.cos(th), r * jnp.sin(th))
+
+
+def new(self, *args, device=None):
+    """Tensor.new(...): the legacy constructor with this tensor's dtype and device."""
+    return legacy_new(self.dtype, args, device if device is not None else self._device)
+
+
+METHODS["new"] = new

@@ -207,6 +207,9 @@ LEGACY = [
     lambda t: t.zeros(2).type("torch.DoubleTensor"),
     lambda t: t.zeros(2).type(),
     lambda t: repr(t.FloatTensor),
+    lambda t: t.ones(2, dtype=t.float64).new(2, 3).shape,
+    lambda t: t.ones(2, dtype=t.float64).new([1, 2]),
+    lambda t: t.ones(2, dtype=t.int32).new().shape,
 ]
 
 
