@@ -271,7 +271,8 @@ def __invert__(input):
 # (name, jax function, promotion, node name or None for PyTorch's default, aliases)
 
 def _relu(x):
-    return jnp.maximum(x, 0)
+    # where, not maximum: torch's gradient at exactly 0 is 0 (maximum's would be 0.5); NaN stays NaN
+    return jnp.where(x > 0, x, jnp.where(jnp.isnan(x), x, jnp.zeros_like(x)))
 
 
 def _sign(x):
@@ -379,22 +380,23 @@ def _clamp_node(arrays, inputs):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    # where, not maximum/minimum: torch passes the gradient to the input on the bounds themselves
     out = input
     if min is not None:
-        out = jnp.maximum(out, min)
+        out = jnp.where(out < min, min, out)
     if max is not None:
-        out = jnp.minimum(out, max)
+        out = jnp.where(out > max, max, out)
     return out
 
 
 @op(tensors="input min", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMinBackward1", "ClampMinBackward0"))
 def clamp_min(input, min):
-    return jnp.maximum(input, min)
+    return jnp.where(input < min, min, input)
 
 
 @op(tensors="input max", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMaxBackward1", "ClampMaxBackward0"))
 def clamp_max(input, max):
-    return jnp.minimum(input, max)
+    return jnp.where(input > max, max, input)
 
 
 @op(tensors="condition input other", promote=P.promote, promote_args="input other", node="WhereBackward0")
