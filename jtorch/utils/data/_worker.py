@@ -261,7 +261,7 @@ def _epoch(cin, cout, payload, worker_id, path, spans):
     """Serve one iterator: fetch batches until ("end",)."""
     global _worker_info
     import jtorch
-    from .dataloader import _create_fetcher
+    from .dataloader import _make_fetcher
     where = "in DataLoader worker process %d" % worker_id
     init_exception, fetcher, broken = None, None, None
     try:
@@ -279,7 +279,7 @@ def _epoch(cin, cout, payload, worker_id, path, spans):
         try:
             if p["worker_init_fn"] is not None:
                 p["worker_init_fn"](worker_id)
-            fetcher = _create_fetcher(p["kind"], dataset, p["auto_collation"], p["collate_fn"], p["drop_last"])
+            fetcher = _make_fetcher(p)
         except Exception:
             init_exception = _wrap_exception(where)
     ended = False  # an IterableDataset ran out: answer every later fetch with "stop"
@@ -295,8 +295,7 @@ def _epoch(cin, cout, payload, worker_id, path, spans):
                     _send(cout, ("resumed",))
                     continue
                 try:
-                    fetcher = _create_fetcher(p["kind"], dataset, p["auto_collation"], p["collate_fn"],
-                                              p["drop_last"])
+                    fetcher = _make_fetcher(p)
                 except Exception:
                     init_exception = _wrap_exception(where)
                 _send(cout, ("resumed",))
@@ -312,9 +311,9 @@ def _epoch(cin, cout, payload, worker_id, path, spans):
             if ended:  # as torch's workers: later requests get no answer; the parent skips them
                 continue
             try:
-                data = fetcher.fetch(index)
+                data = fetcher(index)
             except StopIteration:
-                if p["kind"] == "iterable":
+                if p["iterable"]:
                     ended = True
                     _send(cout, (idx, "stop", worker_id))
                     continue

@@ -6,6 +6,11 @@ Random numbers are drawn as torch draws them, so that the generator state after 
 shuffled order, equal torch's: each new iterator draws a base seed for the workers from
 `generator` (or the default generator) after creating the sampler's iterator, and a RandomSampler
 without its own generator draws its seed when it yields its first index.
+
+One iterator class, `_LoaderIter`, serves every configuration; what differs is where its batches
+are computed: `_InProcess` (num_workers=0) or `_WorkerPool`. Both turn "indices" (one index, or a
+list of them when the loader batches) into a batch with a fetcher from `_make_fetcher`, the one
+function the worker processes use too.
 """
 import itertools
 import os
@@ -22,67 +27,137 @@ get_worker_info = _worker.get_worker_info
 
 
 class _DatasetKind:
+    """Importable from torch.utils.data, so importable here; a loader itself keeps the kind as
+    the bool `_streams` (True for an IterableDataset)."""
     Map = "map"
     Iterable = "iterable"
 
 
-class _InfiniteConstantSampler:
-    """The sampler of an IterableDataset: None forever."""
+class _EveryIndexNone:
+    """The sampler of an IterableDataset: the dataset itself decides what comes next."""
 
     def __iter__(self):
-        while True:
-            yield None
+        return itertools.repeat(None)
 
 
-# ---------------------------------------------------------------------------------- fetchers
+# ---------------------------------------------------------------------------------- fetching
 
-class _MapDatasetFetcher:
-    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
-        self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
-        self.batched = getattr(dataset, "_getitems_batched", None) if collate_fn is default_collate else None
+def _make_fetcher(spec):
+    """A function from indices to a batch, for one pass over spec["dataset"]. `spec` is the dict a
+    DataLoader gives each pass (see _fetch_spec), in this process or in a worker. For an
+    IterableDataset the pass starts here, with iter(dataset), and StopIteration marks its end."""
+    dataset, collate_fn, batched = spec["dataset"], spec["collate_fn"], spec["batched"]
+    if spec["iterable"]:
+        return _stream_fetcher(iter(dataset), batched, collate_fn, spec["drop_last"])
+    if not batched:
+        return lambda index: collate_fn(dataset[index])
+    # a dataset that can produce a default-collated batch itself (TensorDataset, Subset of one)
+    whole = getattr(dataset, "_getitems_batched", None) if collate_fn is default_collate else None
 
-    def fetch(self, possibly_batched_index):
-        if self.auto_collation:
-            if self.batched is not None:
-                out = self.batched(possibly_batched_index)
-                if out is not None:
-                    return out
-            if hasattr(self.dataset, "__getitems__") and self.dataset.__getitems__:
-                data = self.dataset.__getitems__(possibly_batched_index)
-            else:
-                data = [self.dataset[idx] for idx in possibly_batched_index]
-        else:
-            data = self.dataset[possibly_batched_index]
-        return self.collate_fn(data)
+    def fetch(indices):
+        if whole is not None:
+            batch = whole(indices)
+            if batch is not None:
+                return batch
+        many = getattr(dataset, "__getitems__", None)
+        return collate_fn(many(indices) if many else [dataset[i] for i in indices])
+    return fetch
 
 
-class _IterableDatasetFetcher:
-    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
-        self.dataset_iter = iter(dataset)
-        self.auto_collation, self.collate_fn, self.drop_last = auto_collation, collate_fn, drop_last
-        self.ended = False
+def _stream_fetcher(stream, batched, collate_fn, drop_last):
+    """Batches from an IterableDataset's iterator: as many samples as `indices` asks for, fewer at
+    the end (none at all with drop_last), then StopIteration for good."""
+    ended = False
 
-    def fetch(self, possibly_batched_index):
-        if self.ended:
+    def fetch(indices):
+        nonlocal ended
+        if ended:
             raise StopIteration
-        if self.auto_collation:
-            data = []
-            for _ in possibly_batched_index:
-                try:
-                    data.append(next(self.dataset_iter))
-                except StopIteration:
-                    self.ended = True
-                    break
-            if len(data) == 0 or (self.drop_last and len(data) < len(possibly_batched_index)):
-                raise StopIteration
+        if not batched:
+            return collate_fn(next(stream))
+        samples = list(itertools.islice(stream, len(indices)))
+        ended = len(samples) < len(indices)
+        if not samples or (ended and drop_last):
+            raise StopIteration
+        return collate_fn(samples)
+    return fetch
+
+
+def _fetch_spec(loader):
+    return {"dataset": loader.dataset, "iterable": loader._streams, "batched": loader.batch_sampler is not None,
+            "collate_fn": loader.collate_fn, "drop_last": loader.drop_last}
+
+
+# ---------------------------------------------------------------------------------- options
+
+def _worker_prefetch(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context):
+    """Check the worker options in torch's order; the prefetch_factor in effect (2 with workers)."""
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                         "multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if prefetch_factor is None:
+        prefetch_factor = 2 if num_workers > 0 else None
+    elif num_workers == 0:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers "
+                         "> 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+    elif prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and not num_workers:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if multiprocessing_context is not None and num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         "(num_workers > 0), but got num_workers=%d" % num_workers)
+    return prefetch_factor
+
+
+def _not_for_streams(option, value):
+    return ValueError("DataLoader with IterableDataset: expected unspecified %s option, but got %s=%s"
+                      % (option, option, value))
+
+
+def _sampling(dataset, streams, batch_size, shuffle, sampler, batch_sampler, drop_last, generator):
+    """torch's rules for what a DataLoader samples with, checked in torch's order; returns
+    (batch_size, drop_last, sampler, batch_sampler) as the loader keeps them."""
+    if streams:
+        if shuffle not in {False, None}:
+            raise _not_for_streams("shuffle", shuffle)
+        if sampler is not None:
+            raise _not_for_streams("sampler", sampler)
+        if batch_sampler is not None:
+            raise _not_for_streams("batch_sampler", batch_sampler)
+    else:
+        shuffle = bool(shuffle)
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None:
+        if sampler is not None or batch_size != 1 or shuffle or drop_last:
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                             "and drop_last")
+        batch_size, drop_last = None, False
+    elif batch_size is None and drop_last:
+        raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
+                         "drop_last")
+    if sampler is None:
+        if streams:
+            sampler = _EveryIndexNone()
         else:
-            data = next(self.dataset_iter)
-        return self.collate_fn(data)
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    if batch_sampler is None and batch_size is not None:
+        batch_sampler = BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last)
+    return batch_size, drop_last, sampler, batch_sampler
 
 
-def _create_fetcher(kind, dataset, auto_collation, collate_fn, drop_last):
-    cls = _MapDatasetFetcher if kind == "map" else _IterableDatasetFetcher
-    return cls(dataset, auto_collation, collate_fn, drop_last)
+def _usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count()
+
+
+# what a user may not reassign once the loader exists (the iterators depend on them)
+_FIXED = frozenset(("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"))
 
 
 # ---------------------------------------------------------------------------------- DataLoader
@@ -93,370 +168,301 @@ class DataLoader:
     Differences from torch: worker processes are fresh interpreters rather than forks (see the NOTE
     in _worker.py), so with num_workers > 0 the dataset, collate_fn and worker_init_fn must be
     picklable by cloudpickle; `multiprocessing_context` is accepted and ignored; `pin_memory` is
-    accepted and does nothing (JAX manages host-to-device transfers).
+    accepted and does nothing (JAX manages host-to-device transfers); `in_order=False` is accepted
+    and batches still come in sampler order.
     """
 
-    _initialized = False
+    _fixed_now = False  # set at the end of __init__: from then on the _FIXED attributes are read-only
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True):
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
-                             "multiprocessing.")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
-        if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers "
-                             "> 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
-        elif num_workers > 0 and prefetch_factor is None:
-            prefetch_factor = 2
-        elif prefetch_factor is not None and prefetch_factor < 0:
-            raise ValueError("prefetch_factor option should be non-negative")
-        if persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
-        if multiprocessing_context is not None and num_workers == 0:
-            raise ValueError("multiprocessing_context can only be used with multi-process loading "
-                             "(num_workers > 0), but got num_workers=%d" % num_workers)
-        self.dataset = dataset
-        self.num_workers = num_workers
-        self.prefetch_factor = prefetch_factor
-        self.pin_memory = pin_memory
-        self.pin_memory_device = pin_memory_device
-        self.timeout = timeout
-        self.worker_init_fn = worker_init_fn
-        self.multiprocessing_context = multiprocessing_context
-        self.in_order = in_order
-
-        if isinstance(dataset, IterableDataset):
-            self._dataset_kind = "iterable"
-            if shuffle not in {False, None}:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, but got "
-                                 "shuffle=%s" % (shuffle,))
-            if sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler option, but got "
-                                 "sampler=%s" % (sampler,))
-            if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler option, "
-                                 "but got batch_sampler=%s" % (batch_sampler,))
-        else:
-            shuffle = bool(shuffle)
-            self._dataset_kind = "map"
-
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
-                                 "and drop_last")
-            batch_size = None
-            drop_last = False
-        elif batch_size is None:
-            if drop_last:
-                raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
-                                 "drop_last")
-        if sampler is None:
-            if self._dataset_kind == "iterable":
-                sampler = _InfiniteConstantSampler()
-            elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
-            else:
-                sampler = SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
-        self.generator = generator
+        prefetch_factor = _worker_prefetch(num_workers, timeout, prefetch_factor, persistent_workers,
+                                           multiprocessing_context)
+        as_given = dict(dataset=dataset, num_workers=num_workers, prefetch_factor=prefetch_factor,
+                        pin_memory=pin_memory, pin_memory_device=pin_memory_device, timeout=timeout,
+                        worker_init_fn=worker_init_fn, multiprocessing_context=multiprocessing_context,
+                        in_order=in_order, generator=generator, persistent_workers=persistent_workers)
+        for name, value in as_given.items():  # torch's public attributes, kept as passed
+            setattr(self, name, value)
+        self._streams = isinstance(dataset, IterableDataset)
+        self.batch_size, self.drop_last, self.sampler, self.batch_sampler = _sampling(
+            dataset, self._streams, batch_size, shuffle, sampler, batch_sampler, drop_last, generator)
         if collate_fn is None:
-            collate_fn = default_collate if self._auto_collation else default_convert
+            collate_fn = default_collate if self.batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
-        self.persistent_workers = persistent_workers
-        self._IterableDataset_len_called = None
-        self._iterator = None
-        self._initialized = True
+        self._reported_len = None  # len(dataset) of an IterableDataset, once len(loader) has asked for it
+        self._kept = None          # with persistent workers: the one iterator, reused by every pass
+        self._fixed_now = True
         self.check_worker_number_rationality()
         if num_workers > 0:
             _worker.prestart(num_workers)  # interpreters take seconds to start: begin now, in the background
 
-    def __setattr__(self, attr, val):
-        if self._initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
-                                          "persistent_workers"):
-            raise ValueError("%s attribute should not be set after %s is initialized"
-                             % (attr, self.__class__.__name__))
-        super().__setattr__(attr, val)
+    def __setattr__(self, name, value):
+        if self._fixed_now and name in _FIXED:
+            raise ValueError("%s attribute should not be set after %s is initialized" % (name, type(self).__name__))
+        object.__setattr__(self, name, value)
 
-    def _get_iterator(self):
-        if self.num_workers == 0:
-            return _SingleProcessDataLoaderIter(self)
-        return _MultiProcessingDataLoaderIter(self)
+    @property
+    def _index_plan(self):
+        """What each step of a pass draws from: the batch sampler when the loader batches."""
+        return self.sampler if self.batch_sampler is None else self.batch_sampler
 
     def __iter__(self):
-        if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
-                self._iterator = self._get_iterator()
-            else:
-                self._iterator._reset(self)
-            return self._iterator
-        return self._get_iterator()
-
-    @property
-    def _auto_collation(self):
-        return self.batch_sampler is not None
-
-    @property
-    def _index_sampler(self):
-        return self.batch_sampler if self._auto_collation else self.sampler
+        if not (self.persistent_workers and self.num_workers > 0):
+            return _LoaderIter(self)
+        if self._kept is None:
+            self._kept = _LoaderIter(self)
+        else:
+            self._kept._restart(self)
+        return self._kept
 
     def __len__(self):
-        if self._dataset_kind == "iterable":
-            length = self._IterableDataset_len_called = len(self.dataset)
-            if self.batch_size is not None:
-                length = length // self.batch_size if self.drop_last else -(-length // self.batch_size)
-            return length
-        return len(self._index_sampler)
+        if not self._streams:
+            return len(self._index_plan)
+        samples = self._reported_len = len(self.dataset)
+        if self.batch_size is None:
+            return samples
+        whole, partial = divmod(samples, self.batch_size)
+        return whole + (1 if partial and not self.drop_last else 0)
 
     def check_worker_number_rationality(self):
-        if not self.num_workers:
+        """Warn, with torch's words, when there are more workers than CPUs this process may use."""
+        cpus = _usable_cpus() if self.num_workers else None
+        if cpus is None or self.num_workers <= cpus:
             return
-        try:
-            max_workers = len(os.sched_getaffinity(0))
-        except AttributeError:
-            max_workers = os.cpu_count()
-        if max_workers is not None and self.num_workers > max_workers:
-            warnings.warn("This DataLoader will create %d worker processes in total. Our suggested max number of "
-                          "worker in current system is %d, which is smaller than what this DataLoader is going to "
-                          "create. Please be aware that excessive worker creation might get DataLoader running "
-                          "slow or even freeze, lower the worker number to avoid potential slowness/freeze if "
-                          "necessary." % (self.num_workers, max_workers), stacklevel=2)
+        warnings.warn("This DataLoader will create %d worker processes in total. Our suggested max number of "
+                      "worker in current system is %d, which is smaller than what this DataLoader is going to "
+                      "create. Please be aware that excessive worker creation might get DataLoader running "
+                      "slow or even freeze, lower the worker number to avoid potential slowness/freeze if "
+                      "necessary." % (self.num_workers, cpus), stacklevel=2)
 
     def __del__(self):
-        it = self.__dict__.get("_iterator")
-        if it is not None:
-            it._shutdown_workers()
+        kept = self.__dict__.get("_kept")
+        if kept is not None:
+            kept._close()
 
 
-# ---------------------------------------------------------------------------------- iterators
+# ---------------------------------------------------------------------------------- iteration
 
-class _BaseDataLoaderIter:
+class _LoaderIter:
+    """A pass over a DataLoader; with persistent workers, every pass (`_restart` begins the next).
+    Counts the batches it hands out, to warn as torch does when an IterableDataset gives more than
+    the len() it reported."""
+
     def __init__(self, loader):
-        self._dataset = loader.dataset
-        self._dataset_kind = loader._dataset_kind
-        self._IterableDataset_len_called = loader._IterableDataset_len_called
-        self._auto_collation = loader._auto_collation
-        self._drop_last = loader.drop_last
-        self._index_sampler = loader._index_sampler
-        self._num_workers = loader.num_workers
         if loader.pin_memory:
             from ... import cuda
             if not cuda.is_available():
                 warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
-                              "pinned memory won't be used.", stacklevel=3)
-        self._timeout = loader.timeout
-        self._collate_fn = loader.collate_fn
-        self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = _fresh_seed(loader.generator)
-        self._persistent_workers = loader.persistent_workers
-        self._num_yielded = 0
+                              "pinned memory won't be used.", stacklevel=2)
+        self._dataset = loader.dataset
+        self._plan = loader._index_plan
+        self._with_workers = loader.num_workers > 0
+        self._reported = loader._reported_len
+        self._handed_out = 0
+        order = iter(self._plan)
+        seed = _fresh_seed(loader.generator)  # drawn by every new iterator, workers or not, as torch does
+        if self._with_workers:
+            self._source = _WorkerPool(loader, seed, order)
+        else:
+            self._source = _InProcess(order, _make_fetcher(_fetch_spec(loader)))
 
     def __iter__(self):
         return self
 
-    def _reset(self, loader, first_iter=False):
-        self._sampler_iter = iter(self._index_sampler)
-        self._num_yielded = 0
-        self._IterableDataset_len_called = loader._IterableDataset_len_called
-
-    def _next_index(self):
-        return next(self._sampler_iter)
-
-    def _next_data(self):
-        raise NotImplementedError
-
     def __next__(self):
-        if self._sampler_iter is None:
-            self._reset()
-        data = self._next_data()
-        self._num_yielded += 1
-        if (self._dataset_kind == "iterable" and self._IterableDataset_len_called is not None
-                and self._num_yielded > self._IterableDataset_len_called):
-            msg = ("Length of IterableDataset %s was reported to be %d(when accessing len(dataloader)), but %d "
-                   "samples have been fetched. " % (self._dataset, self._IterableDataset_len_called,
-                                                    self._num_yielded))
-            if self._num_workers > 0:
-                msg += ("For multiprocessing data-loading, this could be caused by not properly configuring the "
-                        "IterableDataset replica at each worker. Please see "
-                        "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples.")
-            warnings.warn(msg, stacklevel=2)
-        return data
+        batch = self._source.next_batch()
+        self._handed_out += 1
+        if self._reported is not None and self._handed_out > self._reported:
+            note = ("Length of IterableDataset %s was reported to be %d(when accessing len(dataloader)), but %d "
+                    "samples have been fetched. " % (self._dataset, self._reported, self._handed_out))
+            if self._with_workers:
+                note += ("For multiprocessing data-loading, this could be caused by not properly configuring the "
+                         "IterableDataset replica at each worker. Please see "
+                         "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples.")
+            warnings.warn(note, stacklevel=2)
+        return batch
 
     def __len__(self):
-        return len(self._index_sampler)
+        return len(self._plan)
 
     def __getstate__(self):
-        raise NotImplementedError("{} cannot be pickled", self.__class__.__name__)
+        raise NotImplementedError("{} cannot be pickled", type(self).__name__)
 
-    def _shutdown_workers(self):
+    def _restart(self, loader):
+        self._reported = loader._reported_len
+        self._handed_out = 0
+        self._source.restart(iter(self._plan))
+
+    def _close(self):
+        self._source.close()
+
+
+class _InProcess:
+    """Batches computed in this process, one per call."""
+
+    def __init__(self, order, fetch):
+        self._order, self._fetch = order, fetch
+
+    def next_batch(self):
+        return self._fetch(next(self._order))
+
+    def close(self):
         pass
 
 
-class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
-    def __init__(self, loader):
-        super().__init__(loader)
-        self._dataset_fetcher = _create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
-                                                self._collate_fn, self._drop_last)
+class _WorkerPool:
+    """Batches computed by worker processes (NOTE [DataLoader workers are fresh interpreters]).
 
-    def _next_data(self):
-        index = self._next_index()
-        return self._dataset_fetcher.fetch(index)
+    Each request carries a ticket, numbered in sampler order. Requests go to the workers in turn,
+    skipping those whose IterableDataset replica has run out, and at most prefetch_factor per
+    worker are outstanding; answers may arrive in any order and are handed out by ticket, so
+    batches come in sampler order (torch's in_order=True)."""
 
-
-class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
-    """Indices go round-robin to the workers, at most prefetch_factor * num_workers batches ahead;
-    batches come back in sampler order, as torch's in_order=True gives them."""
-
-    def __init__(self, loader):
-        super().__init__(loader)
-        self._prefetch_factor = loader.prefetch_factor
-        self._in_order = loader.in_order
-        self._shutdown = False
-        self._workers = []
+    def __init__(self, loader, seed, order):
+        self._procs = []
+        self._closed = False
+        self._size = loader.num_workers
+        self._depth = loader.prefetch_factor * loader.num_workers
+        self._timeout = loader.timeout
+        self._keep = loader.persistent_workers
+        payload = dict(_fetch_spec(loader), worker_init_fn=loader.worker_init_fn, base_seed=seed,
+                       num_workers=self._size)
         try:
-            payload, self._shared, spans = _worker.dumps_payload({
-                "dataset": self._dataset, "kind": self._dataset_kind, "auto_collation": self._auto_collation,
-                "collate_fn": self._collate_fn, "drop_last": self._drop_last,
-                "worker_init_fn": loader.worker_init_fn, "base_seed": self._base_seed,
-                "num_workers": self._num_workers})
+            blob, self._shared, spans = _worker.dumps_payload(payload)
         except Exception as e:
             raise RuntimeError(
                 "DataLoader(num_workers=%d) sends the dataset, collate_fn and worker_init_fn to its worker processes "
                 "by pickling them (jtorch's workers are new interpreters, not forks), and this failed: %s: %s. "
-                "Make them picklable, or use num_workers=0." % (self._num_workers, type(e).__name__, e)) from e
-        self._loaded = 0  # workers that have loaded the payload: the shared file goes when all have
-        self._workers = _worker.acquire(self._num_workers)
+                "Make them picklable, or use num_workers=0." % (self._size, type(e).__name__, e)) from e
+        self._loaded = 0  # workers that have read the payload: the shared file can go when all have
+        self._procs = _worker.acquire(self._size)
         try:
-            for worker_id, w in enumerate(self._workers):
-                w.send(("start", payload, worker_id, self._shared, spans))
+            for worker_id, proc in enumerate(self._procs):
+                proc.send(("start", blob, worker_id, self._shared, spans))
         except OSError:
+            procs, self._procs = self._procs, []
             _worker.remove_shared(self._shared)
-            _worker.discard(self._workers)
+            _worker.discard(procs)
             raise RuntimeError("DataLoader worker (pid(s) %s) exited unexpectedly"
-                               % ", ".join(str(w.pid) for w in self._workers)) from None
-        self._reset(loader, first_iter=True)
+                               % ", ".join(str(p.pid) for p in procs)) from None
+        self._begin(order)
 
-    def _reset(self, loader, first_iter=False):
-        super()._reset(loader, first_iter)
-        self._send_idx = 0
-        self._rcvd_idx = 0
-        self._task_info = {}
-        self._tasks_outstanding = 0
-        self._workers_status = [True] * self._num_workers
-        self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
-        if not first_iter:
-            # persistent workers: drop what the last epoch left in flight, then start a new pass
-            for w in self._workers:
-                w.send(("resume",))
-            for w in self._workers:
-                while w.recv()[0] != "resumed":
-                    pass
-        for _ in range(self._prefetch_factor * self._num_workers):
-            self._try_put_index()
+    def _begin(self, order):
+        self._order = order
+        self._issued = 0     # tickets sent so far
+        self._due = 0        # the ticket whose batch is handed out next
+        self._owner = {}     # ticket -> worker, while its answer has not arrived
+        self._early = {}     # ticket -> (kind, value) that arrived before its turn
+        self._active = [True] * self._size
+        self._turns = itertools.cycle(range(self._size))
+        for _ in range(self._depth):
+            self._request()
 
-    def _try_put_index(self):
+    def restart(self, order):
+        """A new pass on the same workers: each drops what the last pass left in flight first."""
+        for proc in self._procs:
+            proc.send(("resume",))
+        for proc in self._procs:
+            while proc.recv()[0] != "resumed":
+                pass
+        self._begin(order)
+
+    def _request(self):
+        """Send the next indices to the next active worker (the indices are drawn first, as torch does)."""
         try:
-            index = self._next_index()
+            indices = next(self._order)
         except StopIteration:
             return
-        for _ in range(self._num_workers):
-            worker_queue_idx = next(self._worker_queue_idx_cycle)
-            if self._workers_status[worker_queue_idx]:
-                break
-        else:
+        worker = next((w for w in itertools.islice(self._turns, self._size) if self._active[w]), None)
+        if worker is None:
             return
-        self._workers[worker_queue_idx].send(("fetch", self._send_idx, index))
-        self._task_info[self._send_idx] = (worker_queue_idx,)
-        self._tasks_outstanding += 1
-        self._send_idx += 1
+        self._procs[worker].send(("fetch", self._issued, indices))
+        self._owner[self._issued] = worker
+        self._issued += 1
 
-    def _get_data(self):
-        """The next (idx, kind, value) from any worker, in arrival order."""
+    def _receive(self):
+        """The next (ticket, kind, value) from any worker, counting ("loaded",) notes on the way."""
+        poll_s = self._timeout if self._timeout > 0 else 5.0  # without a timeout: look for dead workers
         while True:
-            ready = _worker.wait_any(self._workers, self._timeout if self._timeout > 0 else 5.0)
-            if ready:
-                msg = ready[0].recv()
-                if len(msg) == 3:
-                    return msg
-                if msg[0] == "loaded":
-                    self._loaded += 1
-                    if self._loaded == self._num_workers:
-                        _worker.remove_shared(self._shared)
+            ready = _worker.wait_any(self._procs, poll_s)
+            if not ready:
+                if self._timeout > 0:
+                    raise RuntimeError("DataLoader timed out after %s seconds" % self._timeout)
+                dead = [p for p in self._procs if not p.alive()]
+                if dead:
+                    raise RuntimeError("DataLoader worker (pid(s) %s) exited unexpectedly"
+                                       % ", ".join(str(p.pid) for p in dead))
                 continue
-            if self._timeout > 0:
-                raise RuntimeError("DataLoader timed out after %s seconds" % self._timeout)
-            dead = [w for w in self._workers if not w.alive()]
-            if dead:
-                raise RuntimeError("DataLoader worker (pid(s) %s) exited unexpectedly"
-                                   % ", ".join(str(w.pid) for w in dead))
+            message = ready[0].recv()
+            if len(message) == 3:
+                return message
+            if message[0] == "loaded":
+                self._loaded += 1
+                if self._loaded == self._size:
+                    _worker.remove_shared(self._shared)
 
-    def _next_data(self):
+    def _skip_unanswerable(self):
+        """Move `_due` past tickets that will get no answer (sent to a worker that has since run out);
+        False when no ticket is left."""
+        while self._due < self._issued:
+            if self._due in self._early:
+                return True
+            owner = self._owner.get(self._due)
+            if owner is not None:
+                if self._active[owner]:
+                    return True
+                del self._owner[self._due]
+            self._due += 1
+        return False
+
+    def next_batch(self):
         while True:
-            while self._rcvd_idx < self._send_idx:
-                info = self._task_info.get(self._rcvd_idx)
-                if info:
-                    worker_id = info[0]
-                    if len(info) == 2 or self._workers_status[worker_id]:
-                        break
-                    del self._task_info[self._rcvd_idx]
-                self._rcvd_idx += 1
-            else:
-                if not self._persistent_workers:
-                    self._shutdown_workers()
+            if not self._skip_unanswerable():
+                if not self._keep:
+                    self.close()
                 raise StopIteration
-            if len(self._task_info[self._rcvd_idx]) == 2:
-                kind, value = self._task_info.pop(self._rcvd_idx)[1]
-                return self._process_data(kind, value)
+            if self._due in self._early:
+                return self._hand_out(*self._early.pop(self._due))
             try:
-                idx, kind, value = self._get_data()
+                ticket, kind, value = self._receive()
             except RuntimeError:
-                self._shutdown_workers(broken=True)
+                self.close(broken=True)
                 raise
-            self._tasks_outstanding -= 1
-            if kind == "stop":
-                self._workers_status[value] = False
-                self._try_put_index()
+            if kind == "stop":  # value: the worker whose replica ran out; it answers nothing more
+                self._active[value] = False
+                self._request()
                 continue
-            if idx != self._rcvd_idx:
-                self._task_info[idx] += ((kind, value),)
-            else:
-                del self._task_info[idx]
-                return self._process_data(kind, value)
+            del self._owner[ticket]
+            if ticket == self._due:
+                return self._hand_out(kind, value)
+            self._early[ticket] = (kind, value)
 
-    def _process_data(self, kind, value):
-        self._rcvd_idx += 1
-        self._try_put_index()
+    def _hand_out(self, kind, value):
+        self._due += 1
+        self._request()
         if kind == "error":
             value.reraise()
         return value
 
-    def _shutdown_workers(self, broken=False):
-        if self._shutdown or not self._workers:
+    def close(self, broken=False):
+        if self._closed or not self._procs:
             return
-        self._shutdown = True
+        self._closed = True
+        procs, self._procs = self._procs, []
         if broken:
-            _worker.discard(self._workers)
+            _worker.discard(procs)
             _worker.remove_shared(self._shared)
-        elif self._loaded == self._num_workers:
+        elif self._loaded == self._size:
             _worker.remove_shared(self._shared)
-            _worker.release(self._workers)
-        else:  # some worker may not have opened the payload file yet
-            _worker.release(self._workers, self._shared)
-        self._workers = []
+            _worker.release(procs)
+        else:  # some worker may not have read the payload file yet: it goes once they are drained
+            _worker.release(procs, self._shared)
 
     def __del__(self):
         try:
-            self._shutdown_workers()
+            self.close()
         except Exception:
             pass
