@@ -24,25 +24,35 @@ def _as_complex(x):
     return jax.lax.complex(x[..., 0], x[..., 1])
 
 
-def _apply(rule, cfg, h, params, grads, states):
-    new_params, new_states = [], []
-    for p, g, s in zip(params, grads, states):
-        cplx = jnp.iscomplexobj(p)
-        if cplx:  # torch runs the rules on view_as_real of complex parameters and their state
-            p, g = _as_real(p), _as_real(g)
-            s = {k: _as_real(v) if jnp.iscomplexobj(v) else v for k, v in s.items()}
-        dtypes = {k: v.dtype for k, v in s.items()}
-        p_dtype = p.dtype
-        p, s = rule(cfg, h, p, g, s)
-        # results are stored in their tensors' dtypes (new per-parameter state in the parameter's)
-        p = p.astype(p_dtype)
-        s = {k: v.astype(dtypes.get(k, p_dtype if v.shape == p.shape else v.dtype)) for k, v in s.items()}
-        if cplx:
-            s = {k: _as_complex(v) if v.shape == p.shape else v for k, v in s.items()}
-            p = _as_complex(p)
-        new_params.append(p)
-        new_states.append(s)
-    return new_params, new_states
+def _apply(rule, cfgs, hs, groups_params, groups_grads, groups_states):
+    """The rule over every parameter of every group, as one program."""
+    out_params, out_states = [], []
+    for cfg, h, params, grads, states in zip(cfgs, hs, groups_params, groups_grads, groups_states):
+        new_params, new_states = [], []
+        for p, g, s in zip(params, grads, states):
+            p, s = _apply_one(rule, cfg, h, p, g, s)
+            new_params.append(p)
+            new_states.append(s)
+        out_params.append(new_params)
+        out_states.append(new_states)
+    return out_params, out_states
+
+
+def _apply_one(rule, cfg, h, p, g, s):
+    cplx = jnp.iscomplexobj(p)
+    if cplx:  # torch runs the rules on view_as_real of complex parameters and their state
+        p, g = _as_real(p), _as_real(g)
+        s = {k: _as_real(v) if jnp.iscomplexobj(v) else v for k, v in s.items()}
+    dtypes = {k: v.dtype for k, v in s.items()}
+    p_dtype = p.dtype
+    p, s = rule(cfg, h, p, g, s)
+    # results are stored in their tensors' dtypes (new per-parameter state in the parameter's)
+    p = p.astype(p_dtype)
+    s = {k: v.astype(dtypes.get(k, p_dtype if v.shape == p.shape else v.dtype)) for k, v in s.items()}
+    if cplx:
+        s = {k: _as_complex(v) if v.shape == p.shape else v for k, v in s.items()}
+        p = _as_complex(p)
+    return p, s
 
 
 _apply_jit = jax.jit(_apply, static_argnums=(0, 1))

@@ -12,9 +12,10 @@ libraries. The arithmetic is a pure per-parameter rule over jax arrays,
 that follows torch's single-tensor implementation operation by operation: the tensor ops are the
 helpers in _rules.py that reproduce torch's CPU kernels (computed in torch's opmath type, Python
 scalars unrounded, the result rounded to the tensor's dtype), the scalar math (bias corrections)
-is float64 as torch's Python floats are. A step runs the rule over all parameters of a group
-inside ONE cached `jax.jit` (`_rules._apply`): `cfg` is a static tuple of the branches torch takes on hyperparameter values (`momentum != 0`, `amsgrad`,
-...), `h` holds the hyperparameters themselves as traced float64 scalars read from the group at
+is float64 as torch's Python floats are. A step runs the rule over all parameters of all groups
+inside ONE cached `jax.jit` per device (`_rules._apply`): each group's `cfg` is a static tuple of
+the branches torch takes on hyperparameter values (`momentum != 0`, `amsgrad`, ...), its `h`
+holds the hyperparameters themselves as traced float64 scalars read from the group at
 every step, so a scheduler changing `lr` never recompiles. Results are written back in place with
 `Tensor._write`: parameters and state tensors keep their identity, as torch's in-place updates do,
 and nothing is recorded by autograd. Inside `jtorch.compile` the arrays are tracers and the same
@@ -331,8 +332,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
+            self._step_groups(self.param_groups)
         return loss
 
     def add_param_group(self, param_group):
@@ -403,37 +403,47 @@ class Optimizer:
         """Whether torch touches self.state for this group (SGD without momentum does not)."""
         return True
 
-    def _step_group(self, group):
-        params = [p for p in group["params"] if p.grad is not None]
-        if not params:
-            return
-        if self._uses_state(group):
-            states = []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    self._init_state(p, group, state)
-                states.append(state)
-        else:
-            states = [{} for _ in params]
-        cfg = self._config(group)
-        h = {k: (tuple(_scalar(x) for x in v) if isinstance(v, tuple) else _scalar(v))
-             for k, v in self._hyper(group).items()}
-        by_device = {}
-        for i, p in enumerate(params):
-            by_device.setdefault(p._device, []).append(i)
-        for idx in by_device.values():
-            ps = [params[i] for i in idx]
-            sts = [states[i] for i in idx]
-            arrays = [{k: v._value() for k, v in st.items() if isinstance(v, Tensor)} for st in sts]
-            new_p, new_s = _apply_jit(type(self)._rule, cfg, h, [p._value() for p in ps],
-                                      [p.grad._value() for p in ps], arrays)
-            for p, st, np_, ns in zip(ps, sts, new_p, new_s):
-                p._write(np_)
-                for k, v in ns.items():
-                    t = st.get(k)
-                    if isinstance(t, Tensor) and t._shape == tuple(v.shape):
-                        t._write(v)
-                    else:
-                        st[k] = Tensor._from_value(v, dtype=p.dtype if v.shape == p._shape else None,
-                                                   device=p._device)
+    def _step_groups(self, groups):
+        """Run the rule over every parameter with a gradient: one jitted call per device, each
+        group keeping its own static branches and traced hyperparameters."""
+        work = {}   # device -> [(cfg, h, params, states)]
+        for group in groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            if self._uses_state(group):
+                states = []
+                for p in params:
+                    state = self.state[p]
+                    if len(state) == 0:
+                        self._init_state(p, group, state)
+                    states.append(state)
+            else:
+                states = [{} for _ in params]
+            cfg = self._config(group)
+            h = {k: (tuple(_scalar(x) for x in v) if isinstance(v, tuple) else _scalar(v))
+                 for k, v in self._hyper(group).items()}
+            by_device = {}
+            for p, st in zip(params, states):
+                by_device.setdefault(p._device, ([], []))
+                by_device[p._device][0].append(p)
+                by_device[p._device][1].append(st)
+            for device, (ps, sts) in by_device.items():
+                work.setdefault(device, []).append((cfg, h, ps, sts))
+        for items in work.values():
+            new_p, new_s = _apply_jit(
+                type(self)._rule, tuple(cfg for cfg, _, _, _ in items), [h for _, h, _, _ in items],
+                [[p._value() for p in ps] for _, _, ps, _ in items],
+                [[p.grad._value() for p in ps] for _, _, ps, _ in items],
+                [[{k: v._value() for k, v in st.items() if isinstance(v, Tensor)} for st in sts]
+                 for _, _, _, sts in items])
+            for (_, _, ps, sts), gp, gs in zip(items, new_p, new_s):
+                for p, st, np_, ns in zip(ps, sts, gp, gs):
+                    p._write(np_)
+                    for k, v in ns.items():
+                        t = st.get(k)
+                        if isinstance(t, Tensor) and t._shape == tuple(v.shape):
+                            t._write(v)
+                        else:
+                            st[k] = Tensor._from_value(v, dtype=p.dtype if v.shape == p._shape else None,
+                                                       device=p._device)
