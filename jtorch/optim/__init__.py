@@ -14,10 +14,12 @@ from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from .adafactor import Adafactor
+from .muon import Muon
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
-           "Adadelta", "Rprop", "ASGD", "LBFGS", "Adafactor", "lr_scheduler"]
+           "Adadelta", "Rprop", "ASGD", "LBFGS", "Adafactor", "Muon", "SparseAdam", "lr_scheduler"]
 
 
 def __getattr__(name):
