@@ -17,7 +17,7 @@ from .graph import AccumulateGrad, Node
 # create_graph, anomaly mode, tracing under jtorch.compile. Results equal the per-node walk's up
 # to float rounding (XLA may reassociate inside one program).
 
-FUSE_AFTER = 3
+FUSE_AFTER = 5
 _MAX_STRUCTURES = 64
 _structures = collections.OrderedDict()   # structure key -> [times seen, jitted function or None]
 _plain_apply = {}                          # node class -> whether it uses Node._apply
