@@ -35,6 +35,7 @@ from itertools import chain
 
 import jax.numpy as jnp
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from ._rules import _apply_jit, _scalar, _scalar_state  # noqa: F401  (_apply_jit: its cache is tested)
@@ -240,12 +241,18 @@ class Optimizer:
 
     @staticmethod
     def _process_value_according_to_param_policy(param, value, param_id, param_groups, key=None):
+        fused = capturable = False
+        for pg in param_groups or ():
+            if param_id in pg["params"]:
+                fused = pg.get("fused", False)
+                capturable = pg.get("capturable", False)
+                break
         if key == "step":
-            # torch keeps 'step' where it was (on the CPU); the jitted rule needs it beside the
-            # parameter, so jtorch moves it to the parameter's device (a no-op on CPU)
-            if value._device != param._device:
-                return value.to(device=param._device)
-            return value
+            if capturable or fused:
+                return value.to(dtype=D.float32, device=param._device)
+            # torch keeps this 'step' where it was (the CPU); the jitted rule needs it beside the
+            # parameter, so jtorch moves it to the parameter's device (a no-op on the CPU)
+            return value.to(device=param._device)
         if param.is_floating_point():
             return value.to(dtype=param.dtype, device=param._device)
         return value.to(device=param._device)

@@ -350,3 +350,19 @@ def test_muon(shape, kwargs):
     np.testing.assert_allclose(out["jtorch"][0], out["torch"][0], rtol=0, atol=1e-5)
     assert_same_structure(out["torch"][1], out["jtorch"][1], "", 1e-6, 1e-7)
     assert out["jtorch"][2] == out["torch"][2]
+
+
+@pytest.mark.parametrize("flags", [dict(fused=True), dict(capturable=True), {}], ids=["fused", "capturable", "plain"])
+def test_loaded_step_dtype_follows_torch(flags):
+    """load_state_dict casts 'step' to float32 for fused/capturable groups only, other state to
+    the parameter's dtype."""
+    out = {}
+    for lib in (torch, jtorch):
+        p = make_param(lib, np.ones(3, np.float64))
+        opt = lib.optim.Adam([p], **flags)
+        sd = {"state": {0: {"step": lib.tensor(3.0, dtype=lib.float64), "exp_avg": lib.zeros(3),
+                            "exp_avg_sq": lib.zeros(3)}},
+              "param_groups": opt.state_dict()["param_groups"]}
+        opt.load_state_dict(sd)
+        out[lib.__name__] = {k: str(v.dtype) for k, v in opt.state[p].items()}
+    assert out["jtorch"] == out["torch"]
