@@ -83,7 +83,7 @@ class Gather(Function):
         n = call.program.n_params
         cts = [g._value() for g in grads]
         param_grads, input_grads = call.program.backward(ctx.state, cts, ctx.param_devices, ctx.input_devices)
-        out = [None] * (1 + len(ctx.needs_input_grad) - 1)
+        out = [None] * len(ctx.needs_input_grad)
         for j, g in zip(call.diff[0], param_grads):
             out[1 + j] = Tensor._from_value(g)
         for i, g in zip(call.diff[1], input_grads):

@@ -93,7 +93,7 @@ class DistributedDataParallel(Module):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter "
                                "that requires a gradient.")
         devices = {p._device for p in module.parameters()}
-        if len(devices) > 1 and device_ids:
+        if device_ids and (len(devices) > 1 or next(iter(devices)).type == "cpu"):
             raise ValueError("DistributedDataParallel device_ids and output_device arguments only work with "
                              "single-device/multiple-device GPU modules or CPU modules, but got device_ids %s, "
                              "output_device %s, and module parameters %s." % (device_ids, output_device, devices))
