@@ -63,7 +63,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if len(tensors) == 0:
-        return Tensor._from_value(jnp.zeros((), jnp.float32), dtype=D.float32)
+        dtype = D.get_default_dtype()
+        return Tensor._from_value(jnp.zeros((), dtype.np), dtype=dtype)
     first = tensors[0]
     total = _total_norm([t._value() for t in tensors], norm_type)
     total_norm = Tensor._from_value(total, device=first._device)
