@@ -30,68 +30,65 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __slots__ = ()
 
     def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
+        if self.missing_keys or self.unexpected_keys:
+            return super().__repr__()
+        return "<All keys matched successfully>"
 
     __str__ = __repr__
 
 
-def _addindent(s_, num_spaces):
-    s = s_.split("\n")
-    if len(s) == 1:
-        return s_
-    first = s.pop(0)
-    s = [(num_spaces * " ") + line if line.strip() else "" for line in s]
-    return first + "\n" + "\n".join(s)
+def _addindent(text, num_spaces):
+    """Indent every line of `text` but the first by num_spaces (blank lines stay empty)."""
+    head, *rest = text.split("\n")
+    if not rest:
+        return text
+    pad = " " * num_spaces
+    return "\n".join([head] + [pad + line if line.strip() else "" for line in rest])
 
 
 def typename(obj):
-    """torch.typename."""
+    """torch.typename: a tensor's type string, else the dotted qualified name of obj (or of its class)."""
     if isinstance(obj, Tensor):
         return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    if module in ("", "builtins"):
-        return qualname
-    return "%s.%s" % (module, qualname)
+    named = obj if (hasattr(obj, "__qualname__") or hasattr(obj, "__name__")) else obj.__class__
+    qualname = named.__qualname__ if hasattr(named, "__qualname__") else named.__name__
+    owner = (getattr(obj, "__module__", "") if named is obj else obj.__class__.__module__) or ""
+    return qualname if owner in ("", "builtins") else owner + "." + qualname
 
 
 class _WrappedHook:
+    """A hook that may be bound to a module through a weak reference. Its pickled state uses the keys
+    hook / with_module / module, as torch's does, so pickles interoperate."""
+
     def __init__(self, hook, module=None):
         self.hook = hook
         functools.update_wrapper(self, hook)
         self.with_module = module is not None
-        if module is not None:
+        if self.with_module:
             self.module = weakref.ref(module)
 
     def __call__(self, *args, **kwargs):
-        if self.with_module:
-            module = self.module()
-            if module is None:
-                raise RuntimeError("You are trying to call the hook of a dead Module!")
-            return self.hook(module, *args, **kwargs)
-        return self.hook(*args, **kwargs)
+        if not self.with_module:
+            return self.hook(*args, **kwargs)
+        owner = self.module()
+        if owner is None:
+            raise RuntimeError("You are trying to call the hook of a dead Module!")
+        return self.hook(owner, *args, **kwargs)
 
     def __getstate__(self):
-        result = {"hook": self.hook, "with_module": self.with_module}
+        state = dict(hook=self.hook, with_module=self.with_module)
         if self.with_module:
-            result["module"] = self.module()
-        return result
+            state["module"] = self.module()
+        return state
 
     def __setstate__(self, state):
-        self.hook = state["hook"]
-        self.with_module = state["with_module"]
-        if self.with_module:
-            if state["module"] is None:
-                raise RuntimeError("You are trying to revive the hook of a dead Module!")
-            self.module = weakref.ref(state["module"])
+        self.hook, self.with_module = state["hook"], state["with_module"]
+        if not self.with_module:
+            return
+        owner = state["module"]
+        if owner is None:
+            raise RuntimeError("You are trying to revive the hook of a dead Module!")
+        self.module = weakref.ref(owner)
 
 
 # global hooks (torch.nn.modules.module.register_module_*): for debugging and profiling tools
@@ -107,49 +104,54 @@ _global_forward_hooks_always_called = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
 
 
-def _register_global(table, hook):
-    handle = RemovableHandle(table)
+def _add_hook(table, hook, prepend=False, flags=()):
+    """Store `hook` in `table` under a fresh handle id. `flags` lists (flag_table, enabled) pairs:
+    each enabled flag_table records the id too, and every flag_table forgets it on handle.remove()."""
+    handle = RemovableHandle(table, extra_dict=[t for t, _ in flags])
     table[handle.id] = hook
+    for flag_table, enabled in flags:
+        if enabled:
+            flag_table[handle.id] = True
+    if prepend:
+        table.move_to_end(handle.id, last=False)
     return handle
 
 
 def register_module_buffer_registration_hook(hook):
-    return _register_global(_global_buffer_registration_hooks, hook)
+    return _add_hook(_global_buffer_registration_hooks, hook)
 
 
 def register_module_module_registration_hook(hook):
-    return _register_global(_global_module_registration_hooks, hook)
+    return _add_hook(_global_module_registration_hooks, hook)
 
 
 def register_module_parameter_registration_hook(hook):
-    return _register_global(_global_parameter_registration_hooks, hook)
+    return _add_hook(_global_parameter_registration_hooks, hook)
 
 
 def register_module_forward_pre_hook(hook):
-    return _register_global(_global_forward_pre_hooks, hook)
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[handle.id] = hook
+    # as in torch, removing the handle forgets the always_call flag but not the with_kwargs one
+    handle = _add_hook(_global_forward_hooks, hook, flags=[(_global_forward_hooks_always_called, always_call)])
     if with_kwargs:
         _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
     return handle
 
 
 def register_module_full_backward_pre_hook(hook):
-    return _register_global(_global_backward_pre_hooks, hook)
+    return _add_hook(_global_backward_pre_hooks, hook)
 
 
 def register_module_full_backward_hook(hook):
     global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is False:
+    if _global_is_full_backward_hook is not None and not _global_is_full_backward_hook:
         raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global "
                            "Module hook. Please use only one of them.")
     _global_is_full_backward_hook = True
-    return _register_global(_global_backward_hooks, hook)
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def _forward_unimplemented(self, *input):
@@ -205,61 +207,52 @@ class Module:
 
     # -- registration -------------------------------------------------------------------------
 
+    def _check_new_name(self, kind, name, store):
+        """The name checks register_buffer and register_parameter share (kind: "buffer"/"parameter")."""
+        if not isinstance(name, str):
+            raise TypeError("%s name should be a string. Got %s" % (kind, typename(name)))
+        if "." in name:
+            raise KeyError('%s name can\'t contain "."' % kind)
+        if not name:
+            raise KeyError('%s name can\'t be empty string ""' % kind)
+        if name not in store and hasattr(self, name):
+            raise KeyError("attribute '%s' already exists" % name)
+
     def register_buffer(self, name, tensor, persistent=True):
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError("buffer name should be a string. Got %s" % typename(name))
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError("attribute '%s' already exists" % name)
-        if tensor is not None and not isinstance(tensor, Tensor):
+        self._check_new_name("buffer", name, self._buffers)
+        if not (tensor is None or isinstance(tensor, Tensor)):
             raise TypeError("cannot assign '%s' object to buffer '%s' (torch Tensor or None required)"
                             % (typename(tensor), name))
-        tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
-        self._buffers[name] = tensor
-        if persistent:
-            self._non_persistent_buffers_set.discard(name)
-        else:
-            self._non_persistent_buffers_set.add(name)
+        self._buffers[name] = _run_registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
+        (self._non_persistent_buffers_set.discard if persistent else self._non_persistent_buffers_set.add)(name)
 
     def register_parameter(self, name, param):
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError("parameter name should be a string. Got %s" % typename(name))
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError("attribute '%s' already exists" % name)
-        if param is None:
-            self._parameters[name] = None
-        elif not isinstance(param, Parameter):
-            raise TypeError("cannot assign '%s' object to parameter '%s' (torch.nn.Parameter or None "
-                            "required)" % (typename(param), name))
-        elif param.grad_fn:
-            raise ValueError("Cannot assign non-leaf Tensor to parameter '%s'. Model parameters must be "
-                             "created explicitly. To express '%s' as a function of another Tensor, "
-                             "compute the value in the forward() method." % (name, name))
-        else:
-            self._parameters[name] = _run_registration_hooks(_global_parameter_registration_hooks,
-                                                             self, name, param)
+        self._check_new_name("parameter", name, self._parameters)
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError("cannot assign '%s' object to parameter '%s' (torch.nn.Parameter or None "
+                                "required)" % (typename(param), name))
+            if param.grad_fn:
+                raise ValueError("Cannot assign non-leaf Tensor to parameter '%s'. Model parameters must be "
+                                 "created explicitly. To express '%s' as a function of another Tensor, "
+                                 "compute the value in the forward() method." % (name, name))
+            param = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
+        self._parameters[name] = param
 
     def add_module(self, name, module):
-        if not isinstance(module, Module) and module is not None:
+        if module is not None and not isinstance(module, Module):
             raise TypeError("%s is not a Module subclass" % typename(module))
         if not isinstance(name, str):
             raise TypeError("module name should be a string. Got %s" % typename(name))
-        if hasattr(self, name) and name not in self._modules:
+        if name not in self._modules and hasattr(self, name):
             raise KeyError("attribute '%s' already exists" % name)
         if "." in name:
             raise KeyError('module name can\'t contain ".", got: %s' % name)
-        if name == "":
+        if not name:
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = _run_registration_hooks(_global_module_registration_hooks, self, name, module)
 
@@ -281,35 +274,36 @@ class Module:
     def set_submodule(self, target, module, strict=False):
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
-        atoms = target.split(".")
+        owner_path, _, leaf = target.rpartition(".")
         if not isinstance(module, Module):
             raise ValueError("`module` is not an nn.Module, found %s" % type(module))
-        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
-        if strict and not hasattr(parent, atoms[-1]):
-            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
-        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
-            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
-        setattr(parent, atoms[-1], module)
+        owner = self.get_submodule(owner_path)
+        present = hasattr(owner, leaf)
+        if not present and strict:
+            raise AttributeError(owner._get_name() + " has no attribute `" + leaf + "`")
+        if present and not isinstance(getattr(owner, leaf), Module):
+            raise AttributeError("`" + leaf + "` is not an nn.Module")
+        setattr(owner, leaf, module)
+
+    def _get_leaf(self, target):
+        """(owning module, attribute name, value) for a dotted target; AttributeError if absent."""
+        owner_path, _, leaf = target.rpartition(".")
+        owner = self.get_submodule(owner_path)
+        if not hasattr(owner, leaf):
+            raise AttributeError(owner._get_name() + " has no attribute `" + leaf + "`")
+        return owner, leaf, getattr(owner, leaf)
 
     def get_parameter(self, target):
-        module_path, _, param_name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, param_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + param_name + "`")
-        param = getattr(mod, param_name)
-        if not isinstance(param, Parameter):
-            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
-        return param
+        _, leaf, value = self._get_leaf(target)
+        if not isinstance(value, Parameter):
+            raise AttributeError("`" + leaf + "` is not an nn.Parameter")
+        return value
 
     def get_buffer(self, target):
-        module_path, _, buffer_name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, buffer_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + buffer_name + "`")
-        buffer = getattr(mod, buffer_name)
-        if buffer_name not in mod._buffers:
-            raise AttributeError("`" + buffer_name + "` is not a buffer")
-        return buffer
+        owner, leaf, value = self._get_leaf(target)
+        if leaf not in owner._buffers:
+            raise AttributeError("`" + leaf + "` is not a buffer")
+        return value
 
     def get_extra_state(self):
         raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
@@ -320,84 +314,74 @@ class Module:
     # -- attribute routing ----------------------------------------------------------------------
 
     def __getattr__(self, name):
-        d = self.__dict__
-        if "_parameters" in d:
-            params = d["_parameters"]
-            if name in params:
-                return params[name]
-        if "_buffers" in d:
-            buffers = d["_buffers"]
-            if name in buffers:
-                return buffers[name]
-        if "_modules" in d:
-            modules = d["_modules"]
-            if name in modules:
-                return modules[name]
+        # only reached when normal lookup fails: look in the three member stores, in torch's order
+        state = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            members = state.get(store)
+            if members is not None and name in members:
+                return members[name]
         raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
 
-    def __setattr__(self, name, value):
-        def remove_from(*dicts_or_sets):
-            for d in dicts_or_sets:
-                if name in d:
-                    if isinstance(d, dict):
-                        del d[name]
-                    else:
-                        d.discard(name)
+    def _unregister_elsewhere(self, name, keep):
+        """Drop `name` from the instance dict and from every member store except `keep`."""
+        self.__dict__.pop(name, None)
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store != keep:
+                getattr(self, store).pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
 
-        params = self.__dict__.get("_parameters")
+    def _assign_buffer(self, name, value):
+        if not (value is None or isinstance(value, Tensor)):
+            raise TypeError("cannot assign '%s' as buffer '%s' (torch.nn.Buffer, torch.Tensor or None "
+                            "expected)" % (typename(value), name))
+        if _is_buffer(value):
+            persistent = value.__dict__.get("persistent", True)
+        else:
+            persistent = name not in self._non_persistent_buffers_set
+        if "persistent" in inspect.signature(self.register_buffer).parameters:
+            self.register_buffer(name, value, persistent)
+            return
+        if not persistent:
+            raise RuntimeError("Registering a non-persistent buffer on a Module subclass that implements "
+                               "register_buffer() without the persistent argument is not allowed.")
+        self.register_buffer(name, value)
+
+    def __setattr__(self, name, value):
+        state = self.__dict__
+        params, modules, buffers = state.get("_parameters"), state.get("_modules"), state.get("_buffers")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            remove_from(self.__dict__, self._buffers, self._modules, self._non_persistent_buffers_set)
+            self._unregister_elsewhere(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError("cannot assign '%s' as parameter '%s' (torch.nn.Parameter or None expected)"
                                 % (typename(value), name))
-            self.register_parameter(name, value)
+            self.register_parameter(name, None)
+        elif isinstance(value, Module) or (modules is not None and name in modules):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            if value is not None and not isinstance(value, Module):
+                raise TypeError("cannot assign '%s' as child module '%s' (torch.nn.Module or None "
+                                "expected)" % (typename(value), name))
+            if value is not None:
+                self._unregister_elsewhere(name, keep="_modules")
+            modules[name] = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
+        elif _is_buffer(value) or (buffers is not None and name in buffers):
+            self._assign_buffer(name, value)
         else:
-            modules = self.__dict__.get("_modules")
-            if isinstance(value, Module):
-                if modules is None:
-                    raise AttributeError("cannot assign module before Module.__init__() call")
-                remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
-                modules[name] = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
-            elif modules is not None and name in modules:
-                if value is not None:
-                    raise TypeError("cannot assign '%s' as child module '%s' (torch.nn.Module or None "
-                                    "expected)" % (typename(value), name))
-                modules[name] = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
-            else:
-                buffers = self.__dict__.get("_buffers")
-                if _is_buffer(value) or (buffers is not None and name in buffers):
-                    if value is not None and not isinstance(value, Tensor):
-                        raise TypeError("cannot assign '%s' as buffer '%s' (torch.nn.Buffer, torch.Tensor "
-                                        "or None expected)" % (typename(value), name))
-                    if _is_buffer(value):
-                        persistent = value.__dict__.get("persistent", True)
-                    else:
-                        persistent = name not in self._non_persistent_buffers_set
-                    if "persistent" in inspect.signature(self.register_buffer).parameters:
-                        self.register_buffer(name, value, persistent)
-                    else:
-                        if not persistent:
-                            raise RuntimeError("Registering a non-persistent buffer on a Module subclass "
-                                               "that implements register_buffer() without the persistent "
-                                               "argument is not allowed.")
-                        self.register_buffer(name, value)
-                else:
-                    super().__setattr__(name, value)
+            super().__setattr__(name, value)
 
     def __delattr__(self, name):
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._buffers:
-            del self._buffers[name]
-            self._non_persistent_buffers_set.discard(name)
-        elif name in self._modules:
-            del self._modules[name]
-        else:
-            super().__delattr__(name)
+        for store in ("_parameters", "_buffers", "_modules"):
+            members = getattr(self, store)
+            if name in members:
+                del members[name]
+                if store == "_buffers":
+                    self._non_persistent_buffers_set.discard(name)
+                return
+        super().__delattr__(name)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -425,29 +409,30 @@ class Module:
         """Apply fn to every parameter, gradient and buffer. Parameters keep their identity (their
         data is replaced, as torch does by default), so optimizers made before .to() still work."""
         if recurse:
-            for module in self.children():
-                module._apply(fn)
-        for key, param in self._parameters.items():
-            if param is None:
+            for child in self.children():
+                child._apply(fn)
+        for p in self._parameters.values():
+            if p is None:
                 continue
+            grad = p.grad
             with no_grad():
-                param_applied = fn(param)
-            param_grad = param.grad
-            param.data = param_applied
-            if param_grad is not None:
-                with no_grad():
-                    grad_applied = fn(param_grad)
-                param_grad.data = grad_applied
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
+                p.data = fn(p)
+                if grad is not None:
+                    grad.data = fn(grad)
+        for name in list(self._buffers):
+            if self._buffers[name] is not None:
+                self._buffers[name] = fn(self._buffers[name])
         return self
 
     def apply(self, fn):
-        for module in self.children():
-            module.apply(fn)
+        for child in self.children():
+            child.apply(fn)
         fn(self)
         return self
+
+    def _cast_floating(self, method):
+        """Call Tensor.<method>() on every floating-point parameter and buffer; others stay."""
+        return self._apply(lambda t: getattr(t, method)() if t.is_floating_point() else t)
 
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))
@@ -459,16 +444,16 @@ class Module:
         return self._apply(lambda t: t.type(dst_type))
 
     def float(self):
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+        return self._cast_floating("float")
 
     def double(self):
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+        return self._cast_floating("double")
 
     def half(self):
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+        return self._cast_floating("half")
 
     def bfloat16(self):
-        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+        return self._cast_floating("bfloat16")
 
     def to_empty(self, *, device, recurse=True):
         from ... import ops
@@ -479,7 +464,7 @@ class Module:
         kwargs = dict(kwargs)
         device, dtype, _ = _parse_to(args, kwargs)
         if dtype is not None:
-            if not (dtype.is_floating_point or dtype.is_complex):
+            if not dtype.is_floating_point and not dtype.is_complex:
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                                 "desired dtype=%s" % dtype)
             if dtype.is_complex:
@@ -503,134 +488,118 @@ class Module:
     # -- hooks ----------------------------------------------------------------------------------
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def _claim_backward_kind(self, full):
+        """Regular and full backward hooks cannot be mixed on one module."""
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single "
+                               "Module. Please use only one of them.")
+        self._is_full_backward_hook = full
 
     def register_backward_hook(self, hook):
         """The deprecated non-full hook. Differs from torch: it runs as a full backward hook."""
-        if self._is_full_backward_hook is True:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single "
-                               "Module. Please use only one of them.")
-        self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        self._claim_backward_kind(False)
+        return _add_hook(self._backward_hooks, hook)
 
     def register_full_backward_hook(self, hook, prepend=False):
-        if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single "
-                               "Module. Please use only one of them.")
-        self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        self._claim_backward_kind(True)
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     def _get_backward_hooks(self):
-        hooks = []
-        if _global_is_full_backward_hook is not None:
-            hooks += _global_backward_hooks.values()
+        found = list(_global_backward_hooks.values()) if _global_is_full_backward_hook is not None else []
         if self._is_full_backward_hook is not None:
-            hooks += self._backward_hooks.values()
-        return hooks
+            found.extend(self._backward_hooks.values())
+        return found
 
     def _get_backward_pre_hooks(self):
-        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+        return [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_pre_hooks, hook, prepend,
+                         flags=[(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_hooks, hook, prepend,
+                         flags=[(self._forward_hooks_with_kwargs, with_kwargs),
+                                (self._forward_hooks_always_called, always_call)])
 
     # -- calling --------------------------------------------------------------------------------
 
     def _wrapped_call_impl(self, *args, **kwargs):
-        if self._compiled_call_impl is not None:
-            return self._compiled_call_impl(*args, **kwargs)
-        return self._call_impl(*args, **kwargs)
+        impl = self._compiled_call_impl or self._call_impl
+        return impl(*args, **kwargs)
+
+    def _has_call_hooks(self):
+        return any((self._backward_hooks, self._backward_pre_hooks, self._forward_hooks,
+                    self._forward_pre_hooks, _global_backward_pre_hooks, _global_backward_hooks,
+                    _global_forward_hooks, _global_forward_pre_hooks))
+
+    def _run_forward_pre_hooks(self, args, kwargs):
+        for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+            if hook_id not in self._forward_pre_hooks_with_kwargs:
+                replaced = hook(self, args)
+                if replaced is not None:
+                    args = replaced if isinstance(replaced, tuple) else (replaced,)
+                continue
+            replaced = hook(self, args, kwargs)
+            if replaced is None:
+                continue
+            if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                   "but got %s." % (replaced,))
+            args, kwargs = replaced
+        return args, kwargs
 
     def _call_impl(self, *args, **kwargs):
-        forward_call = self.forward
-        if not (self._backward_hooks or self._backward_pre_hooks or self._forward_hooks
-                or self._forward_pre_hooks or _global_backward_pre_hooks or _global_backward_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
-            return forward_call(*args, **kwargs)
-        result = None
-        called_always_called_hooks = set()
+        if not self._has_call_hooks():
+            return self.forward(*args, **kwargs)
+        output = None
+        ran_always = set()   # ids of always_call forward hooks that already ran
+
+        def post_hook(hook_id, hook, kwarg_tables):
+            wants_kwargs = any(hook_id in t for t in kwarg_tables)
+            return hook(self, args, kwargs, output) if wants_kwargs else hook(self, args, output)
+
+        post_hooks = lambda: itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items())
+        is_always = lambda hook_id: (hook_id in self._forward_hooks_always_called
+                                     or hook_id in _global_forward_hooks_always_called)
         try:
-            backward_hooks = self._get_backward_hooks() if (self._backward_hooks or _global_backward_hooks) else []
-            backward_pre_hooks = (self._get_backward_pre_hooks()
-                                  if (self._backward_pre_hooks or _global_backward_pre_hooks) else [])
-            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    out = hook(self, args, kwargs)
-                    if out is not None:
-                        if isinstance(out, tuple) and len(out) == 2:
-                            args, kwargs = out
-                        else:
-                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                               "new_kwargs), but got %s." % (out,))
-                else:
-                    out = hook(self, args)
-                    if out is not None:
-                        args = out if isinstance(out, tuple) else (out,)
-            bw_hook = None
-            if backward_hooks or backward_pre_hooks:
-                bw_hook = BackwardHook(self, backward_hooks, backward_pre_hooks)
-                args = bw_hook.setup_input_hook(args)
-            result = forward_call(*args, **kwargs)
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                    called_always_called_hooks.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
-                    out = hook(self, args, kwargs, result)
-                else:
-                    out = hook(self, args, result)
-                if out is not None:
-                    result = out
-            if bw_hook:
-                if not isinstance(result, (Tensor, tuple)):
+            bw_hooks = self._get_backward_hooks() if (self._backward_hooks or _global_backward_hooks) else []
+            bw_pre_hooks = (self._get_backward_pre_hooks()
+                            if (self._backward_pre_hooks or _global_backward_pre_hooks) else [])
+            args, kwargs = self._run_forward_pre_hooks(args, kwargs)
+            tracker = BackwardHook(self, bw_hooks, bw_pre_hooks) if (bw_hooks or bw_pre_hooks) else None
+            if tracker is not None:
+                args = tracker.setup_input_hook(args)
+            output = self.forward(*args, **kwargs)
+            for hook_id, hook in post_hooks():
+                if is_always(hook_id):
+                    ran_always.add(hook_id)
+                replaced = post_hook(hook_id, hook, (self._forward_hooks_with_kwargs,
+                                                     _global_forward_hooks_with_kwargs))
+                if replaced is not None:
+                    output = replaced
+            if tracker is not None:
+                if not isinstance(output, (Tensor, tuple)):
                     warnings.warn("For backward hooks to be called, module output should be a Tensor or a "
-                                  "tuple of Tensors but received %s" % type(result), stacklevel=2)
-                result = bw_hook.setup_output_hook(result)
-            return result
+                                  "tuple of Tensors but received %s" % type(output), stacklevel=2)
+                output = tracker.setup_output_hook(output)
+            return output
         except Exception:
-            for table in (_global_forward_hooks, self._forward_hooks):
-                for hook_id, hook in table.items():
-                    always = (hook_id in self._forward_hooks_always_called
-                              or hook_id in _global_forward_hooks_always_called)
-                    if always and hook_id not in called_always_called_hooks:
-                        try:
-                            if hook_id in self._forward_hooks_with_kwargs:
-                                out = hook(self, args, kwargs, result)
-                            else:
-                                out = hook(self, args, result)
-                            if out is not None:
-                                result = out
-                        except Exception as e:
-                            warnings.warn("module forward hook with ``always_call=True`` raised an exception "
-                                          "that was silenced as another error was raised in forward: %s" % e,
-                                          stacklevel=2)
+            # forward (or a hook) failed: still give every always_call hook that has not run its turn.
+            # Here only the module's own with_kwargs flags are consulted, as torch does.
+            for hook_id, hook in list(post_hooks()):
+                if not is_always(hook_id) or hook_id in ran_always:
+                    continue
+                try:
+                    replaced = post_hook(hook_id, hook, (self._forward_hooks_with_kwargs,))
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                  "silenced as another error was raised in forward: %s" % e, stacklevel=2)
+                    continue
+                if replaced is not None:
+                    output = replaced
             raise
 
     __call__ = _wrapped_call_impl
@@ -645,29 +614,32 @@ class Module:
         if getattr(hook, "_from_public_api", False):
             raise RuntimeError("Cannot register the same function as the state dict post hook that was "
                                "previously registered via register_state_dict_post_hook")
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
+        # marked so that state_dict() insists it returns None (the private form may return a new dict)
         hook._from_public_api = True
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook):
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
+
+    def _persistent_state(self):
+        """(name, tensor) for this module's own non-None parameters, then persistent buffers."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                yield name, b
+
+    def _has_extra_state(self, method):
+        return getattr(type(self), method, None) is not getattr(Module, method)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        if getattr(self.__class__, "get_extra_state", Module.get_extra_state) is not Module.get_extra_state:
+        for name, value in self._persistent_state():
+            destination[prefix + name] = value if keep_vars else value.detach()
+        if self._has_extra_state("get_extra_state"):
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
@@ -675,202 +647,192 @@ class Module:
             warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
                           "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
                           "state_dict for details.", FutureWarning, stacklevel=2)
+            # the legacy positional order is (destination, prefix, keep_vars); keywords win
+            legacy = dict(zip(("destination", "prefix", "keep_vars"), args))
             if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
+                destination = legacy.get("destination")
+            if prefix == "":
+                prefix = legacy.get("prefix", prefix)
+            if keep_vars is False:
+                keep_vars = legacy.get("keep_vars", keep_vars)
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
+        version_info = {"version": self._version}
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = local_metadata
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
+            destination._metadata[prefix[:-1]] = version_info
+        for pre_hook in self._state_dict_pre_hooks.values():
+            pre_hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            hook_result = hook(self, destination, prefix, local_metadata)
-            if not getattr(hook, "_from_public_api", False):
-                if hook_result is not None:
-                    destination = hook_result
-            elif hook_result is not None:
+        for child_name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=destination, prefix="%s%s." % (prefix, child_name),
+                                 keep_vars=keep_vars)
+        for post_hook in self._state_dict_hooks.values():
+            returned = post_hook(self, destination, prefix, version_info)
+            if returned is None:
+                continue
+            if getattr(post_hook, "_from_public_api", False):
                 raise RuntimeError("state_dict post-hook must return None")
+            destination = returned
         return destination
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
-        return handle
+        return _add_hook(self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None))
 
     def register_load_state_dict_pre_hook(self, hook):
-        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+        return self._register_load_state_dict_pre_hook(hook, True)
 
     def register_load_state_dict_post_hook(self, hook):
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
+
+    def _load_one(self, key, name, current, incoming, assign, error_msgs):
+        """Load checkpoint tensor `incoming` into member `name` (holding `current`); problems are
+        appended to error_msgs in torch's words."""
+        if not isinstance(incoming, Tensor):
+            error_msgs.append('While copying the parameter named "%s", expected torch.Tensor or Tensor-like '
+                              'object from checkpoint but received %s' % (key, type(incoming)))
+            return
+        if len(current.shape) == 0 and tuple(incoming.shape) == (1,):
+            incoming = incoming[0]   # old checkpoints saved scalars as shape (1,)
+        if incoming.shape != current.shape:
+            error_msgs.append("size mismatch for %s: copying a param with shape %s from checkpoint, the shape "
+                              "in current model is %s." % (key, incoming.shape, current.shape))
+            return
+        try:
+            with no_grad():
+                if not assign:
+                    _copy_into(current, incoming)
+                    return
+                if isinstance(current, Parameter):
+                    if isinstance(incoming, Parameter):
+                        incoming.requires_grad_(current.requires_grad)
+                    else:
+                        incoming = Parameter(incoming, requires_grad=current.requires_grad)
+                setattr(self, name, incoming)
+        except Exception as ex:
+            error_msgs.append('While copying the parameter named "%s", whose dimensions in the model are %s '
+                              'and whose dimensions in the checkpoint are %s, an exception occurred : %s.'
+                              % (key, current.size(), incoming.size(), ex.args))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
-                       if v is not None}
+        for pre_hook in self._load_state_dict_pre_hooks.values():
+            pre_hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        own = dict(self._persistent_state())
         assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key in state_dict:
-                input_param = state_dict[key]
-                if not isinstance(input_param, Tensor):
-                    error_msgs.append('While copying the parameter named "%s", expected torch.Tensor or '
-                                      'Tensor-like object from checkpoint but received %s'
-                                      % (key, type(input_param)))
-                    continue
-                if len(param.shape) == 0 and len(input_param.shape) == 1 and input_param.shape[0] == 1:
-                    input_param = input_param[0]
-                if input_param.shape != param.shape:
-                    error_msgs.append("size mismatch for %s: copying a param with shape %s from checkpoint, "
-                                      "the shape in current model is %s." % (key, input_param.shape, param.shape))
-                    continue
-                try:
-                    with no_grad():
-                        if assign:
-                            if isinstance(param, Parameter):
-                                if not isinstance(input_param, Parameter):
-                                    input_param = Parameter(input_param, requires_grad=param.requires_grad)
-                                else:
-                                    input_param.requires_grad_(param.requires_grad)
-                            setattr(self, name, input_param)
-                        else:
-                            _copy_into(param, input_param)
-                except Exception as ex:
-                    error_msgs.append('While copying the parameter named "%s", whose dimensions in the model '
-                                      'are %s and whose dimensions in the checkpoint are %s, an exception '
-                                      'occurred : %s.' % (key, param.size(), input_param.size(), ex.args))
+        for name, current in own.items():
+            if prefix + name in state_dict:
+                self._load_one(prefix + name, name, current, state_dict[prefix + name], assign, error_msgs)
             elif strict:
-                missing_keys.append(key)
-        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if getattr(self.__class__, "set_extra_state", Module.set_extra_state) is not Module.set_extra_state:
-            if extra_state_key in state_dict:
-                self.set_extra_state(state_dict[extra_state_key])
-            elif strict:
-                missing_keys.append(extra_state_key)
-        elif strict and extra_state_key in state_dict:
-            unexpected_keys.append(extra_state_key)
-        if strict:
-            for key in state_dict.keys():
-                if key.startswith(prefix) and key != extra_state_key:
-                    input_name = key[len(prefix):].split(".", 1)
-                    if len(input_name) > 1:
-                        if input_name[0] not in self._modules:
-                            unexpected_keys.append(key)
-                    elif input_name[0] not in local_state:
-                        unexpected_keys.append(key)
+                missing_keys.append(prefix + name)
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        takes_extra = self._has_extra_state("set_extra_state")
+        if takes_extra and extra_key in state_dict:
+            self.set_extra_state(state_dict[extra_key])
+        elif strict and (takes_extra or extra_key in state_dict):
+            (missing_keys if takes_extra else unexpected_keys).append(extra_key)
+        if not strict:
+            return
+        for key in state_dict:
+            if key == extra_key or not key.startswith(prefix):
+                continue
+            head, dot, _ = key[len(prefix):].partition(".")
+            if head not in (self._modules if dot else own):
+                unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         if not isinstance(state_dict, Mapping):
             raise TypeError("Expected state_dict to be dict-like, got %s." % type(state_dict))
-        missing_keys, unexpected_keys, error_msgs = [], [], []
+        missing, unexpected, error_msgs = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
         if metadata is not None:
             state_dict._metadata = metadata
 
-        def load(module, local_state_dict, prefix=""):
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+        def visit(module, entries, prefix):
+            meta = dict(metadata.get(prefix[:-1], {})) if metadata is not None else {}
             if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing_keys,
-                                         unexpected_keys, error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    child_state_dict = {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}
-                    load(child, child_state_dict, child_prefix)
-            incompatible_keys = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                out = hook(module, incompatible_keys)
-                if out is not None:
+                meta["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(entries, prefix, meta, True, missing, unexpected, error_msgs)
+            for child_name, child in module._modules.items():
+                if child is None:
+                    continue
+                child_prefix = prefix + child_name + "."
+                visit(child, {k: v for k, v in entries.items() if k.startswith(child_prefix)}, child_prefix)
+            report = _IncompatibleKeys(missing, unexpected)
+            for post_hook in module._load_state_dict_post_hooks.values():
+                if post_hook(module, report) is not None:
                     raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
                                          "expected to return new values, if incompatible_keys need to be "
                                          "modified, it should be done inplace.")
 
-        load(self, state_dict)
+        visit(self, state_dict, "")
         if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: %s. "
-                                  % ", ".join('"%s"' % k for k in unexpected_keys))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: %s. "
-                                  % ", ".join('"%s"' % k for k in missing_keys))
+            # missing keys are reported first, then unexpected ones, then the per-tensor errors
+            if unexpected:
+                error_msgs.insert(0, "Unexpected key(s) in state_dict: %s. " % ", ".join(map('"{}"'.format,
+                                                                                              unexpected)))
+            if missing:
+                error_msgs.insert(0, "Missing key(s) in state_dict: %s. " % ", ".join(map('"{}"'.format, missing)))
         if error_msgs:
             raise RuntimeError("Error(s) in loading state_dict for %s:\n\t%s"
-                               % (self.__class__.__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
+                               % (type(self).__name__, "\n\t".join(error_msgs)))
+        return _IncompatibleKeys(missing, unexpected)
 
     # -- enumeration ----------------------------------------------------------------------------
 
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
-        memo = set()
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
-        for module_prefix, module in modules:
-            for k, v in get_members_fn(module):
-                if v is None or v in memo:
+        """The one walker behind named_parameters/named_buffers: (qualified name, member) for each
+        non-None member of each module (or of self only), each object once unless remove_duplicate
+        is False."""
+        seen = set()
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, member in get_members_fn(owner):
+                if member is None or member in seen:
                     continue
                 if remove_duplicate:
-                    memo.add(v)
-                yield (module_prefix + ("." if module_prefix else "") + k, v)
+                    seen.add(member)
+                yield _join(owner_name, name), member
 
     def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        yield from self._named_members(lambda m: m._parameters.items(), prefix=prefix, recurse=recurse,
-                                       remove_duplicate=remove_duplicate)
+        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
-        for _, buf in self.named_buffers(recurse=recurse):
-            yield buf
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
-        yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix, recurse=recurse,
-                                       remove_duplicate=remove_duplicate)
+        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def children(self):
-        for _, module in self.named_children():
-            yield module
+        return (m for _, m in self.named_children())
 
     def named_children(self):
-        memo = set()
-        for name, module in self._modules.items():
-            if module is not None and module not in memo:
-                memo.add(module)
-                yield name, module
+        seen = set()
+        for name, child in self._modules.items():
+            if child is None or child in seen:
+                continue
+            seen.add(child)
+            yield name, child
 
     def modules(self, remove_duplicate=True):
-        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
-            yield module
+        return (m for _, m in self.named_modules(remove_duplicate=remove_duplicate))
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        if memo is None:
-            memo = set()
-        if self not in memo:
-            if remove_duplicate:
-                memo.add(self)
-            yield prefix, self
-            for name, module in self._modules.items():
-                if module is None:
-                    continue
-                submodule_prefix = prefix + ("." if prefix else "") + name
-                yield from module.named_modules(memo, submodule_prefix, remove_duplicate)
+        """Pre-order walk over self and its descendants; `memo` holds the modules already yielded."""
+        seen = set() if memo is None else memo
+        if self in seen:
+            return
+        if remove_duplicate:
+            seen.add(self)
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(seen, _join(prefix, name), remove_duplicate)
 
     # -- modes and gradients --------------------------------------------------------------------
 
@@ -917,31 +879,26 @@ class Module:
         return ""
 
     def __repr__(self):
-        extra_lines = []
-        extra_repr = self.extra_repr()
-        if extra_repr:
-            extra_lines = extra_repr.split("\n")
-        child_lines = []
-        for key, module in self._modules.items():
-            mod_str = _addindent(repr(module), 2)
-            child_lines.append("(" + key + "): " + mod_str)
-        lines = extra_lines + child_lines
-        main_str = self._get_name() + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                main_str += extra_lines[0]
-            else:
-                main_str += "\n  " + "\n  ".join(lines) + "\n"
-        return main_str + ")"
+        extra = self.extra_repr()
+        own = extra.split("\n") if extra else []
+        kids = ["(%s): %s" % (name, _addindent(repr(child), 2)) for name, child in self._modules.items()]
+        if not own and not kids:
+            body = ""
+        elif len(own) == 1 and not kids:
+            body = own[0]   # a lone one-line extra_repr stays on the header line
+        else:
+            body = "".join("\n  " + line for line in own + kids) + "\n"
+        return "%s(%s)" % (self._get_name(), body)
 
     def _replicate_for_data_parallel(self):
-        replica = self.__new__(type(self))
-        replica.__dict__ = self.__dict__.copy()
-        replica._parameters = {}
-        replica._buffers = replica._buffers.copy()
-        replica._modules = replica._modules.copy()
-        replica._is_replica = True
-        return replica
+        clone = type(self).__new__(type(self))
+        clone.__dict__ = dict(self.__dict__, _parameters={}, _buffers=dict(self._buffers),
+                              _modules=dict(self._modules), _is_replica=True)
+        return clone
+
+
+def _join(prefix, name):
+    return prefix + "." + name if prefix else name
 
 
 def _copy_into(dst, src):
