@@ -26,105 +26,100 @@ def _set(tensor, values):
     return tensor
 
 
-def _no_grad_uniform_(tensor, a, b, generator=None):
+def _draw(tensor, method, *args, generator=None):
+    """tensor.<method>_(*args) without recording history (uniform_/normal_ fills)."""
     with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+        return getattr(tensor, method)(*args, generator=generator)
 
 
-def _no_grad_normal_(tensor, mean, std, generator=None):
+def _fill(tensor, value):
     with no_grad():
-        return tensor.normal_(mean, std, generator=generator)
+        return _set(tensor, np.full(tensor._shape, value))
 
 
-def _no_grad_fill_(tensor, val):
-    with no_grad():
-        return _set(tensor, np.full(tensor._shape, val))
+def _std_normal_cdf(x):
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
-    def norm_cdf(x):
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
-    if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
-                      "be incorrect.", stacklevel=2)
-    g = _core(generator)
-    dt = tensor.dtype.np
-    shape = tensor._shape
-    f32 = np.float32 if dt != np.float64 else np.float64
-    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
-    if p > 0.3:
-        # rejection: redraw a full normal_ fill and keep the draws that land outside [a, b]
+def _trunc_normal_values(g, shape, dt, mean, std, a, b):
+    """Draws of N(mean, std) restricted to [a, b], consuming the generator as torch does."""
+    inside = _std_normal_cdf((b - mean) / std) - _std_normal_cdf((a - mean) / std)
+    if inside > 0.3:
+        # most normal draws land in range: refill the out-of-range slots from fresh full normal fills
         lo, hi = float(np.asarray(a, dt)), float(np.asarray(b, dt))
-        result = g.normal(shape, mean, std, dt)
-        while True:
-            mask = (result < lo) | (result > hi)
-            if not mask.any():
-                break
-            result = np.where(mask, g.normal(shape, mean, std, dt), result)
-    else:
-        # uniform proposals on [a, b], accepted with the normal density relative to its peak
-        mode = max(a, min(mean, b))
-        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        values = g.normal(shape, mean, std, dt)
+        outside = (values < lo) | (values > hi)
+        while outside.any():
+            values = np.where(outside, g.normal(shape, mean, std, dt), values)
+            outside = (values < lo) | (values > hi)
+        return values
+    # narrow window: uniform proposals on [a, b], each kept with probability density / peak density,
+    # where the peak is at the point of [a, b] nearest the mean
+    ft = np.float64 if dt == np.float64 else np.float32
+    nearest = max(a, min(mean, b))
+    log_peak = -0.5 * ((nearest - mean) / std) ** 2
 
-        def log_accept(c):
-            c = c.astype(f32)
-            return ((((c - f32(mean)) / f32(std)) ** 2) * f32(-0.5)) - f32(log_peak)
-        result = g.uniform(shape, a, b, dt)
-        cand = log_accept(result)
-        pending = np.log(g.uniform(shape, 0.0, 1.0, dt)) > cand
-        while pending.any():
-            c = g.uniform(shape, a, b, dt)
-            result = np.where(pending, c, result)
-            cand = log_accept(c)
-            pending = np.where(pending, np.log(g.uniform(shape, 0.0, 1.0, dt)) > cand, pending)
-    with no_grad():
-        return _set(tensor, result)
+    def log_ratio(x):
+        z = (x.astype(ft) - ft(mean)) / ft(std)
+        return z ** 2 * ft(-0.5) - ft(log_peak)
+
+    def rejected(x):
+        return np.log(g.uniform(shape, 0.0, 1.0, dt)) > log_ratio(x)
+
+    values = g.uniform(shape, a, b, dt)
+    todo = rejected(values)
+    while todo.any():
+        proposal = g.uniform(shape, a, b, dt)
+        values = np.where(todo, proposal, values)
+        todo = np.where(todo, rejected(proposal), todo)
+    return values
+
+
+_GAINS = {"sigmoid": 1, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+_LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
 def calculate_gain(nonlinearity, param=None):
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
-    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+    if nonlinearity in _LINEAR_LIKE:
         return 1
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            negative_slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            negative_slope = param
-        else:
-            raise ValueError("negative_slope %s not a valid number" % param)
-        return math.sqrt(2.0 / (1 + negative_slope ** 2))
-    if nonlinearity == "selu":
-        return 3.0 / 4
-    raise ValueError("Unsupported nonlinearity %s" % nonlinearity)
+    if isinstance(nonlinearity, str) and nonlinearity in _GAINS:
+        return _GAINS[nonlinearity]
+    if nonlinearity != "leaky_relu":
+        raise ValueError("Unsupported nonlinearity %s" % nonlinearity)
+    slope = 0.01 if param is None else param
+    if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+        raise ValueError("negative_slope %s not a valid number" % param)
+    return math.sqrt(2.0 / (1 + slope ** 2))
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _no_grad_uniform_(tensor, a, b, generator)
+    return _draw(tensor, "uniform_", a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _no_grad_normal_(tensor, mean, std, generator)
+    return _draw(tensor, "normal_", mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    return _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=generator)
+    lowest, highest = a - 2 * std, b + 2 * std
+    if mean < lowest or mean > highest:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=1)
+    values = _trunc_normal_values(_core(generator), tensor._shape, tensor.dtype.np, mean, std, a, b)
+    with no_grad():
+        return _set(tensor, values)
 
 
 def constant_(tensor, val):
-    return _no_grad_fill_(tensor, val)
+    return _fill(tensor, val)
 
 
 def ones_(tensor):
-    return _no_grad_fill_(tensor, 1.0)
+    return _fill(tensor, 1.0)
 
 
 def zeros_(tensor):
-    return _no_grad_fill_(tensor, 0.0)
+    return _fill(tensor, 0.0)
 
 
 def eye_(tensor):
@@ -153,61 +148,54 @@ def dirac_(tensor, groups=1):
 
 
 def _calculate_fan_in_and_fan_out(tensor):
-    dimensions = tensor.dim()
-    if dimensions < 2:
+    """(fan_in, fan_out) = (dim 1, dim 0), each times the product of the remaining (kernel) dims."""
+    if tensor.dim() < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
-    num_input_fmaps = tensor.size(1)
-    num_output_fmaps = tensor.size(0)
-    receptive_field_size = 1
-    if tensor.dim() > 2:
-        for s in tensor.shape[2:]:
-            receptive_field_size *= s
-    return num_input_fmaps * receptive_field_size, num_output_fmaps * receptive_field_size
+    out_maps, in_maps, *kernel = tensor.shape
+    kernel_size = math.prod(kernel)
+    return in_maps * kernel_size, out_maps * kernel_size
+
+
+def _xavier_std(tensor, gain):
+    fan_sum = sum(_calculate_fan_in_and_fan_out(tensor))
+    return gain * math.sqrt(2.0 / float(fan_sum))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    a = math.sqrt(3.0) * std
-    return _no_grad_uniform_(tensor, -a, a, generator)
+    bound = math.sqrt(3.0) * _xavier_std(tensor, gain)   # a uniform on [-b, b] has std b / sqrt(3)
+    return _draw(tensor, "uniform_", -bound, bound, generator=generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _no_grad_normal_(tensor, 0.0, std, generator)
+    return _draw(tensor, "normal_", 0.0, _xavier_std(tensor, gain), generator=generator)
 
 
-def _calculate_correct_fan(tensor, mode):
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    """None for an empty tensor (after torch's warning), else gain / sqrt(fan of the chosen mode)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    modes = ["fan_in", "fan_out"]
     mode = mode.lower()
-    valid_modes = ["fan_in", "fan_out"]
-    if mode not in valid_modes:
-        raise ValueError("Mode %s not supported, please use one of %s" % (mode, valid_modes))
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    if mode not in modes:
+        raise ValueError("Mode %s not supported, please use one of %s" % (mode, modes))
+    fan = _calculate_fan_in_and_fan_out(tensor)[modes.index(mode)]
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
-    with no_grad():
-        return tensor.uniform_(-bound, bound, generator=generator)
+    return _draw(tensor, "uniform_", -bound, bound, generator=generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
-    with no_grad():
-        return tensor.normal_(0, std, generator=generator)
+    return _draw(tensor, "normal_", 0, std, generator=generator)
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -246,26 +234,19 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         return _set(tensor, values)
 
 
-def _make_deprecate(meth):
-    new_name = meth.__name__
-    old_name = new_name[:-1]
+def _deprecated_alias(fn):
+    """The pre-0.4 name (without the trailing underscore) that warns and forwards to fn."""
+    old = fn.__name__.rstrip("_")
 
-    def deprecated_init(*args, **kwargs):
-        warnings.warn("`nn.init.%s` is now deprecated in favor of `nn.init.%s`." % (old_name, new_name),
+    def alias(*args, **kwargs):
+        warnings.warn("`nn.init.%s` is now deprecated in favor of `nn.init.%s`." % (old, fn.__name__),
                       FutureWarning, stacklevel=2)
-        return meth(*args, **kwargs)
-    deprecated_init.__name__ = old_name
-    return deprecated_init
+        return fn(*args, **kwargs)
+    alias.__name__ = old
+    return alias
 
 
-uniform = _make_deprecate(uniform_)
-normal = _make_deprecate(normal_)
-constant = _make_deprecate(constant_)
-eye = _make_deprecate(eye_)
-dirac = _make_deprecate(dirac_)
-xavier_uniform = _make_deprecate(xavier_uniform_)
-xavier_normal = _make_deprecate(xavier_normal_)
-kaiming_uniform = _make_deprecate(kaiming_uniform_)
-kaiming_normal = _make_deprecate(kaiming_normal_)
-orthogonal = _make_deprecate(orthogonal_)
-sparse = _make_deprecate(sparse_)
+for _fn in (uniform_, normal_, constant_, eye_, dirac_, xavier_uniform_, xavier_normal_, kaiming_uniform_,
+            kaiming_normal_, orthogonal_, sparse_):
+    globals()[_fn.__name__[:-1]] = _deprecated_alias(_fn)
+del _fn
