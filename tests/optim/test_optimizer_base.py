@@ -10,7 +10,7 @@ import torch
 
 import jtorch
 from jtorch.optim import optimizer as jopt
-from tests.optim._common import assert_same_structure, convert, make_param, to_numpy
+from tests.optim._common import assert_same_structure, make_param, to_numpy
 
 
 def _params(lib, n=2):

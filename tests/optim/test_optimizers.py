@@ -2,7 +2,6 @@
 tests. Both libraries start from the same numpy parameters, compute the same MLP loss with their
 own ops and autograd, and step; parameters are compared after every step, state dicts (layout,
 types and values) at the end, and state dicts cross-load both ways and continue identically."""
-import warnings
 
 import numpy as np
 import pytest
