@@ -17,9 +17,9 @@ from tests._diff import assert_same
 
 from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
 
-# samples per (op, dtype); enough to cover each sample function's kinds of input, small enough
-# for the whole file to stay under a minute on two cores
-MAX_SAMPLES = {"float32": 2, "float64": 2, "int64": 1, "bool": 1}
+# samples per (op, dtype): one keeps this file within its share of the 20-minute CI budget (each
+# sample compiles a forward and a backward program); the first sample op_db yields is its basic case
+MAX_SAMPLES = {"float32": 1, "float64": 1, "int64": 1, "bool": 1}
 MAX_ERRORS = 8
 _rng = np.random.default_rng(0)
 
