@@ -126,7 +126,10 @@ def die(rank, world):
 
 
 def main():
+    # a common order: ask about devices first (this starts JAX's backends), then join the group
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     dist.init_process_group("gloo")
+    emit(what="device", rank=dist.get_rank(), value=device)
     rank, world = dist.get_rank(), dist.get_world_size()
     for mode in sys.argv[1].split("+"):
         {"collectives": collectives, "train": train, "die": die}[mode](rank, world)

@@ -90,8 +90,9 @@ def test_two_processes_collectives_and_ddp_training():
         check("trained", rank, lambda v: ref is not None and all(np.allclose(a, b, rtol=1e-5, atol=1e-6)
                                                                  for a, b in zip(v, ref)))
     check("all_reduce_int", 0, lambda v: rows[("all_reduce_int", 0)]["dtype"] == "torch.int64")
-    if ("trained", 0) in rows and ("trained", 1) in rows and rows[("trained", 0)] != rows[("trained", 1)]:
-        problems.append("the two replicas differ after training")
+    if ("trained", 0) in rows and ("trained", 1) in rows and \
+            rows[("trained", 0)]["value"] != rows[("trained", 1)]["value"]:
+        problems.append("the two replicas' parameters differ after training")
     assert not problems, "\n".join(problems)
 
 
