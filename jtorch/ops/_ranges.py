@@ -46,6 +46,8 @@ def arange_values(start, end, step, dtype):
             raise RuntimeError("unsupported range: %s -> %s" % (start, end))
     if integral:
         xstart, xend, xstep = int(start), int(end), int(step)
+        if xstep == 0 and step != 0:   # a fractional step truncated by the integer dtype
+            raise ValueError("step must be nonzero")
     else:
         xstart, xend, xstep = float(start), float(end), float(step)
     if xstep == 0:

@@ -40,6 +40,8 @@ def view_strides(old_shape, old_stride, new_shape):
     """torch's computeStride: strides for a view of a possibly non-contiguous tensor, or None."""
     if math.prod(old_shape) == 0:
         return contiguous_strides(new_shape)
+    if not old_shape:
+        return (1,) * len(new_shape)
     new_stride = [0] * len(new_shape)
     view_d = len(new_shape) - 1
     chunk_base_stride = old_stride[-1] if old_stride else 1

@@ -181,25 +181,39 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-@op(tensors="input", function=False, method=False, inplace=True, node="FillBackward2", saves=())
-def _fill_scalar(input, value):
+def _fill_scalar_impl(input, value):
     return jax.numpy.full(input.shape, _astype(jax.numpy.asarray(value), input.dtype))
+
+
+def _check_fill_scalar(input, value):
+    from .indexing import check_real_value
+    check_real_value(input, value)
 
 
 def _check_fill(input, value):
     if value.dim():
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d dimensions."
                            % value.dim())
+    _check_fill_scalar(input, value)
 
 
-@op(tensors="input value", function=False, method=False, inplace=True, node="FillBackward3", saves=(),
-    check=_check_fill)
-def _fill_tensor(input, value):
+def _fill_tensor_impl(input, value):
     return jax.numpy.broadcast_to(_astype(value, input.dtype), input.shape)
 
 
+# torch's node names: torch.fill 0 (number) / 1 (tensor), Tensor.fill_ 2 / 3
+_fill_scalar = op(tensors="input", function=False, method=False, inplace=True, node="FillBackward2", saves=(),
+                  check=_check_fill_scalar, name="_fill_scalar")(_fill_scalar_impl)
+_fill_tensor = op(tensors="input value", function=False, method=False, inplace=True, node="FillBackward3",
+                  saves=(), check=_check_fill, name="_fill_tensor")(_fill_tensor_impl)
+_fill_scalar_out = op(tensors="input", function=False, method=False, node="FillBackward0", saves=(),
+                      check=_check_fill_scalar, name="_fill_scalar_out")(_fill_scalar_impl)
+_fill_tensor_out = op(tensors="input value", function=False, method=False, node="FillBackward1", saves=(),
+                      check=_check_fill, name="_fill_tensor_out")(_fill_tensor_impl)
+
+
 def fill(input, value):
-    return (_fill_tensor if isinstance(value, Tensor) else _fill_scalar)(input, value)
+    return (_fill_tensor_out if isinstance(value, Tensor) else _fill_scalar_out)(input, value)
 
 
 def fill_(self, value):

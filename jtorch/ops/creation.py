@@ -257,6 +257,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
+    if dtype is None and out is not None:
+        dtype = out.dtype
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = D.get_default_dtype() if is_float else D.int64
@@ -264,9 +266,18 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 
 
+def _check_steps(name, start, end, steps):
+    if isinstance(steps, Tensor) and not steps.is_floating_point():
+        return
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, builtins.bool):
+        raise TypeError("%s() received an invalid combination of arguments - got (%s), but expected one of:"
+                        % (name, ", ".join(type(x).__name__ for x in (start, end, steps))))
+
+
 @function
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    dtype = _dtype_or_default(dtype)
+    _check_steps("linspace", start, end, steps)
+    dtype = _dtype_or_default(dtype if dtype is not None or out is None else out.dtype)
     values = _ranges.linspace_values(_number(start), _number(end), int(steps), dtype)
     return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 
@@ -274,7 +285,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 @function
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    dtype = _dtype_or_default(dtype)
+    _check_steps("logspace", start, end, steps)
+    dtype = _dtype_or_default(dtype if dtype is not None or out is None else out.dtype)
     values = _ranges.logspace_values(_number(start), _number(end), int(steps), base, dtype)
     return _place(jnp.asarray(values), dtype, device, requires_grad, out)
 

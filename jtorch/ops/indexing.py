@@ -384,8 +384,10 @@ def index_select(input, dim, index):
 
 
 def _check_gather(input, dim, index, sparse_grad=False):
+    if not index.numel():       # torch checks nothing about an empty index
+        return
     if index.dtype is not D.int64 and index.dtype is not D.int32:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = V.wrap(dim, input.dim())
     if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -405,6 +407,8 @@ def _along(index, d, src_shape=None):
 
 @op(tensors="input index", node="GatherBackward0", check=_check_gather)
 def gather(input, dim, index, *, sparse_grad=False):
+    if not index.size:
+        return jnp.zeros(index.shape, input.dtype)
     if input.ndim == 0:
         return input.reshape(index.shape)
     d = V.wrap(dim, input.ndim)
@@ -442,9 +446,9 @@ def _scatter_impl(input, dim, index, src, reduce=None):
         src = src[tuple(slice(0, s) for s in index.shape)]
     src = jnp.broadcast_to(jnp.asarray(src).astype(input.dtype), index.shape)
     if reduce in ("add", "sum"):
-        return input.at[idx].add(src)
+        return _accumulate(input, idx, src)
     if reduce in ("multiply", "prod"):
-        return input.at[idx].multiply(src)
+        return _bool_safe(input, lambda x: x.at[idx].multiply(src.astype(x.dtype)))
     return set_at(input, src, (index,), lambda a: _along(a[0], d))
 
 
@@ -501,6 +505,17 @@ def _check_scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 @op(tensors="input index src", inplace=True, node="ScatterReduceBackward0", check=_check_scatter_reduce)
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    if input.dtype == jnp.bool_:   # computed on 0/1 integers: sum/amax are or, prod/amin are and
+        out = _scatter_reduce(input.astype(jnp.int32), dim, index, src.astype(jnp.int32), reduce, include_self)
+        return out.astype(jnp.bool_)
+    return _scatter_reduce(input, dim, index, src, reduce, include_self)
+
+
+def _bool_safe(x, fn):
+    return fn(x.astype(jnp.int32)).astype(jnp.bool_) if x.dtype == jnp.bool_ else fn(x)
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self):
     d = V.wrap(dim, input.ndim)
     idx = _along(index, d)
     src = src[tuple(slice(0, s) for s in index.shape)].astype(input.dtype)
@@ -530,7 +545,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 def _check_index_nd(input, dim, index, name, src=None, src_name="source", exc=RuntimeError,
-                    fmt="index {i} is out of bounds for dimension {d} with size {n}"):
+                    fmt="index {i} is out of bounds for dimension {d} with size {n}", value=None):
+    if name == "index_fill_" and isinstance(value, complex) and not input.is_complex():
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
     if index.dtype not in (D.int64, D.int32):
         raise RuntimeError("%s(): Expected dtype int32/int64 for index" % name)
     if index.dim() > 1:
@@ -553,11 +570,33 @@ def _idx(d, index):
     return (slice(None),) * d + (index.reshape(-1),)
 
 
+def _as_1d(fn):
+    """index_add/index_copy/index_fill on a 0-d tensor: torch treats it as one element."""
+    def impl(input, dim, index, *rest, **kw):
+        if input.ndim:
+            return fn(input, dim, index, *rest, **kw)
+        rest = tuple(r.reshape(-1) if hasattr(r, "ndim") and r.ndim == 0 else r for r in rest)
+        return fn(input.reshape(1), 0, index, *rest, **kw).reshape(())
+    return impl
+
+
 @op(tensors="input index source", inplace=True, node="IndexAddBackward0",
     check=lambda input, dim, index, source, alpha=1: _check_index_nd(input, dim, index, "index_add_", source))
 def index_add(input, dim, index, source, *, alpha=1):
+    return _as_1d(_index_add_impl)(input, dim, index, source, alpha=alpha)
+
+
+def _index_add_impl(input, dim, index, source, alpha=1):
     d = V.wrap(dim, input.ndim)
-    return input.at[_idx(d, index)].add((alpha * source).astype(input.dtype).reshape(input[_idx(d, index)].shape))
+    src = (alpha * source).reshape(input[_idx(d, index)].shape)
+    return _accumulate(input, _idx(d, index), src)
+
+
+def _accumulate(x, idx, v):
+    """x.at[idx].add(v); for bool tensors a logical or, as torch's sum of bools."""
+    if x.dtype == jnp.bool_:
+        return x.astype(jnp.int32).at[idx].add(v.astype(jnp.int32)).astype(jnp.bool_)
+    return x.at[idx].add(v.astype(x.dtype))
 
 
 @op(tensors="input index source", inplace=True, node="IndexCopyBackward0",
@@ -565,14 +604,42 @@ def index_add(input, dim, index, source, *, alpha=1):
         input, dim, index, "index_copy_", source, exc=IndexError,
         fmt="index_copy_(): index {i} is out of bounds for dimension {d} with size {n}"))
 def index_copy(input, dim, index, source):
+    return _as_1d(_index_copy_impl)(input, dim, index, source)
+
+
+def _index_copy_impl(input, dim, index, source):
     d = V.wrap(dim, input.ndim)
     src = source.astype(input.dtype).reshape(input[_idx(d, index)].shape)
     return set_at(input, src, (index,), lambda a: _idx(d, a[0]))
 
 
-@op(tensors="input index value", inplace=True, node="IndexFillBackward0",
-    check=lambda input, dim, index, value: _check_index_nd(input, dim, index, "index_fill_", exc=IndexError))
-def index_fill(input, dim, index, value):
+def _check_index_fill(input, dim, index, value):
+    _check_index_nd(input, dim, index, "index_fill_", exc=IndexError, value=value)
+
+
+def _index_fill_any(input, dim, index, value):
+    return _as_1d(_index_fill_impl)(input, dim, index, value)
+
+
+# torch names the node after the value's kind: a number (0) or a 0-d tensor (1)
+_index_fill_ops = [op(tensors="input index value", inplace=True, node="IndexFillBackward%d" % k,
+                      check=_check_index_fill, function=False, method=False,
+                      name="_index_fill%d" % k)(_index_fill_any) for k in range(2)]
+
+
+def index_fill(input, dim, index, value, *, out=None):
+    return _index_fill_ops[_is_tensor(value)](input, dim, index, value, out=out)
+
+
+def index_fill_(self, dim, index, value):
+    return METHODS["_index_fill%d_" % _is_tensor(value)](self, dim, index, value)
+
+
+TORCH["index_fill"] = METHODS["index_fill"] = index_fill
+METHODS["index_fill_"] = index_fill_
+
+
+def _index_fill_impl(input, dim, index, value):
     d = V.wrap(dim, input.ndim)
     return input.at[_idx(d, index)].set(jnp.asarray(value).astype(input.dtype))
 
@@ -590,16 +657,51 @@ def _check_masked_fill(input, mask, value):
     if isinstance(value, Tensor) and value.dim():
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with %d "
                            "dimension(s)." % value.dim())
+    check_real_value(input, value)
 
 
-@op(tensors="input mask value", promote=P.keep, inplace=True, node="MaskedFillBackward0", check=_check_masked_fill)
-def masked_fill(input, mask, value):
+def check_real_value(input, value):
+    """torch refuses to write a complex number into a real tensor."""
+    from .._tensor import Tensor
+    is_complex = value.is_complex() if isinstance(value, Tensor) else isinstance(value, complex)
+    if is_complex and not input.is_complex():
+        raise RuntimeError("value cannot be converted to type %s without overflow"
+                           % _CPP_NAMES.get(input.dtype.name, input.dtype.name))
+
+
+def _masked_fill_impl(input, mask, value):
     return jnp.where(mask, jnp.asarray(value).astype(input.dtype), input)
 
 
+# torch names the node after the value's kind: a number (0) or a 0-d tensor (1)
+_masked_fill_ops = [op(tensors="input mask value", promote=P.keep, inplace=True, node="MaskedFillBackward%d" % k,
+                       check=_check_masked_fill, function=False, method=False,
+                       name="_masked_fill%d" % k)(_masked_fill_impl) for k in range(2)]
+
+
+def _is_tensor(x):
+    from .._tensor import Tensor
+    return isinstance(x, Tensor)
+
+
+def masked_fill(input, mask, value, *, out=None):
+    return _masked_fill_ops[_is_tensor(value)](input, mask, value, out=out)
+
+
+def masked_fill_(self, mask, value):
+    return METHODS["_masked_fill%d_" % _is_tensor(value)](self, mask, value)
+
+
+TORCH["masked_fill"] = METHODS["masked_fill"] = masked_fill
+METHODS["masked_fill_"] = masked_fill_
+
+
 @plain
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
     """The result's size depends on the mask's values: computed from the concrete mask."""
+    if out is not None:
+        out._assign(masked_select(input, mask))
+        return out
     from .._tensor import Tensor
     if mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
@@ -697,7 +799,7 @@ def _check_put(input, index, source, accumulate=False):
 def put(input, index, source, accumulate=False):
     flat = input.reshape(-1)
     i, s = index.reshape(-1), source.reshape(-1).astype(input.dtype)
-    out = flat.at[i].add(s) if accumulate else set_at(flat, s, (i,), lambda a: a[0])
+    out = _accumulate(flat, i, s) if accumulate else set_at(flat, s, (i,), lambda a: a[0])
     return out.reshape(input.shape)
 
 

@@ -13,6 +13,8 @@ def _check_list(tensors, name):
     from .._tensor import Tensor
     if isinstance(tensors, Tensor):
         raise TypeError("%s(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor" % name)
+    if not len(tensors):
+        raise RuntimeError("%s expects a non-empty TensorList" % name)
 
 
 def _check_cat(tensors, dim=0):
@@ -143,6 +145,8 @@ def flipud(input):
 def roll(input, shifts, dims=()):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if dims and input.ndim == 0:
+        raise IndexError("Dimension specified as %d but tensor has no dimensions" % dims[0])
     if not dims:
         if len(shifts) != 1:
             raise RuntimeError("`shifts` required")

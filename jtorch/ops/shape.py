@@ -381,10 +381,12 @@ def _narrow(input, dim, start, length):
     return input[(slice(None),) * V.wrap(dim, input.ndim) + (slice(start, start + length),)]
 
 
-@plain
-def narrow(input, dim, start, length):
+def _narrow_args(input, dim, start, length):
+    from .._tensor import Tensor
     if input.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor) and (start.dim() or start.is_floating_point() or start.is_complex()):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     start, length = int(start), int(length)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
@@ -396,12 +398,26 @@ def narrow(input, dim, start, length):
         start += n
     if start + length > n:
         raise RuntimeError("start (%d) + length (%d) exceeds dimension size (%d)." % (start, length, n))
-    return _narrow(input, d, start, length)
+    return d, start, length
+
+
+@plain
+def narrow(input, dim, start, length):
+    return _narrow(input, *_narrow_args(input, dim, start, length))
+
+
+@op(node="NarrowCopyBackward0", saves=(), function=False, method=False)
+def _narrow_copy(input, dim, start, length):
+    return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
 @plain
 def narrow_copy(input, dim, start, length):
-    return narrow(input, dim, start, length).clone()
+    if input.dim() and dim >= input.dim():
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an enhancement request "
+                           "to PyTorch.)")
+    return _narrow_copy(input, *_narrow_args(input, dim, start, length))
 
 
 def _select_meta(shape, stride, offset, dim, index):

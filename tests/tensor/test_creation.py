@@ -161,7 +161,10 @@ RANGE_ERRORS = [
     lambda t: t.linspace(0, 1, -1),
     lambda t: t.zeros(-1),
     lambda t: t.zeros(2, 1.5),
-    lambda t: t.full((2,), 1.5, dtype=t.int64) if False else t.eye(-1),
+    lambda t: t.eye(-1),
+    lambda t: t.arange(0, 64, 0.5, out=t.empty(0, dtype=t.long)),
+    lambda t: t.arange(0, 5, 0.5, dtype=t.long),
+    lambda t: t.linspace(0, 3, 1.0),
 ]
 
 

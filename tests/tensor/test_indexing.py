@@ -177,6 +177,15 @@ NAMED = [
     ("put_accumulate", lambda t, x, s: x.clone().put_(t.tensor([1, 1]), s, accumulate=True), A(3, 4), A(2)),
     ("put", lambda t, x, s: t.put(x, t.tensor([0, -1]), s), A(3, 4), A(2)),
     ("index_put_", lambda t, x, v: x.clone().index_put_((t.tensor([0, 2]),), v), A(3, 4), A(4)),
+    ("index_add_0d", lambda t: t.tensor(2.0).index_add(0, t.tensor([0]), t.tensor(3.0))),
+    ("index_fill_0d", lambda t: t.tensor(2.0).index_fill(0, t.tensor([0]), -1.0)),
+    ("scatter_add_bool", lambda t: t.tensor([True, False, False]).scatter_add(0, t.tensor([1, 1]),
+                                                                              t.tensor([True, True]))),
+    ("scatter_reduce_bool", lambda t: t.tensor([True, False]).scatter_reduce(0, t.tensor([0, 1]),
+                                                                             t.tensor([False, True]), "amin")),
+    ("put_accumulate_bool", lambda t: t.tensor([True, False]).put_(t.tensor([1]), t.tensor([True]), True)),
+    ("gather_empty_index", lambda t, x: x.gather(0, t.zeros(2, 0, dtype=t.uint8)), A(5)),
+    ("masked_select_out", lambda t, x, m: t.masked_select(x, m, out=t.empty(0)), A(3, 4, grad=False), B(3, 4)),
     ("index_put_acc", lambda t, x, v: t.index_put(x, (t.tensor([0, 0]), t.tensor([1, 1])), v, accumulate=True),
      A(3, 4), A(1)),
 ]
@@ -230,6 +239,11 @@ ERRORS = [
     ("masked_fill_1d_value", lambda t: t.zeros(3, 4).masked_fill(t.ones(3, 4, dtype=t.bool), t.ones(2))),
     ("masked_select_shape", lambda t: t.zeros(3, 4).masked_select(t.ones(2, dtype=t.bool))),
     ("index_put_dtype", lambda t: t.zeros(3).index_put_((t.tensor([0]),), t.tensor(1.0, dtype=t.float64))),
+    ("masked_fill_complex", lambda t: t.zeros(2).masked_fill(t.tensor(True), 1j)),
+    ("masked_fill_complex_tensor", lambda t: t.zeros(2).masked_fill(t.tensor(True), t.tensor(1j))),
+    ("fill_complex", lambda t: t.zeros(2).fill_(1j)),
+    ("index_fill_complex", lambda t: t.zeros(2).index_fill(0, t.tensor([0]), 1j)),
+    ("gather_uint8", lambda t: t.zeros(3).gather(0, t.tensor([0], dtype=t.uint8))),
 ]
 
 

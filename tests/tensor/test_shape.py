@@ -1,5 +1,8 @@
 """Shape family parity: values, dtypes, gradients, view strides and torch's error messages."""
 import pytest
+import torch
+
+import jtorch
 
 from tests._diff import A, B, I, compare
 from tests.tensor._util import compare_env, same_error
@@ -185,12 +188,34 @@ ERRORS = [
     lambda t: t.select_scatter(t.zeros(2, 3), t.zeros(2), 0, 0),
     lambda t: t.zeros(3).repeat_interleave(t.tensor([1, 2])),
     lambda t: t.zeros(3, 4).tile(-1),
+    lambda t: t.hstack([]),
+    lambda t: t.vstack([]),
+    lambda t: t.roll(t.tensor(1.0), 0, 0),
+    lambda t: t.zeros(3, 4).narrow(1, t.tensor([1, 2]), 2),
+    lambda t: t.zeros(3, 4).narrow_copy(3, 0, 0),
+    lambda t: t.zeros(3, 4).narrow_copy(0, 2, 2),
 ]
 
 
 @pytest.mark.parametrize("fn", ERRORS)
 def test_shape_errors(fn):
     same_error(fn)
+
+
+def test_grad_fn_names():
+    def names(t):
+        x = t.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        y = x[:, :1]
+        exprs = [x.squeeze(), y.squeeze(1), y.squeeze((1,)), x.split(2, 2)[0], x.split([1, 3], 2)[1], x.chunk(2)[0],
+                 x.unbind(1)[0], x.tensor_split(2, 1)[1], x.narrow_copy(1, 0, 2), x.ravel(), x.mT,
+                 x.T, x[0].H, x.movedim(0, 2), x.swapaxes(0, 1), x.repeat_interleave(2),
+                 x.tile(2), t.hstack([x, x]), t.meshgrid(x[0, 0], x[0, 1], indexing="ij")[1], x.unfold(2, 2, 1),
+                 x.as_strided((2,), (1,)), x.diagonal(), t.fill(x, 1), t.fill(x, t.tensor(1.0)),
+                 x.masked_fill(x > 2, 0.0), x.masked_fill(x > 2, t.tensor(0.0)), x.flatten(), x.unflatten(2, (2, 2)),
+                 x.view(-1), x.reshape(4, 6), x.transpose(0, 2).reshape(-1), x.expand(2, 2, 3, 4), x.select(1, 0),
+                 t.view_as_real(t.complex(x, x)), t.diag_embed(x), t.rot90(x), x.flip(0), x.roll(1), x.permute(2, 0, 1)]
+        return [type(e.grad_fn).__name__ for e in exprs]
+    assert names(jtorch) == names(torch)
 
 
 def test_meshgrid_error_class():
