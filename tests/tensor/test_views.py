@@ -388,3 +388,16 @@ def test_inplace_metadata_on_roots_with_views_is_a_loud_gap():
     del v
     x.t_()                          # no live view left
     assert x.shape == (3, 2)
+
+
+def test_gradients_through_writes_into_complex_parts():
+    def program(t):
+        a = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = t.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        z = t.complex(a * 1, b * 1)
+        z.real.mul_(3)
+        z.imag.add_(a)
+        r = t.view_as_real(z)
+        (r * t.arange(6.0).reshape(3, 2)).sum().backward()
+        return a.grad.tolist(), b.grad.tolist(), r.tolist(), type(z.grad_fn).__name__
+    assert program(jtorch) == program(torch)
