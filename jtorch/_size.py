@@ -3,14 +3,11 @@
 
 class Size(tuple):
     def __new__(cls, sizes=()):
-        sizes = tuple(sizes)
-        for i, s in enumerate(sizes):
+        self = tuple.__new__(cls, sizes)
+        for s in self:
             if type(s) is not int:
-                if not hasattr(s, "__index__") or getattr(s, "is_floating_point", lambda: False)():
-                    raise TypeError("torch.Size() takes an iterable of 'int' (item %d is '%s')"
-                                    % (i, type(s).__name__))
-                sizes = sizes[:i] + (s.__index__(),) + sizes[i + 1:]
-        return tuple.__new__(cls, sizes)
+                return tuple.__new__(cls, _ints(self))
+        return self
 
     def __repr__(self):
         return "torch.Size([%s])" % ", ".join(str(s) for s in self)
@@ -37,3 +34,14 @@ class Size(tuple):
 
     def __reduce__(self):
         return Size, (tuple(self),)
+
+
+def _ints(sizes):
+    out = []
+    for i, s in enumerate(sizes):
+        if type(s) is not int:
+            if not hasattr(s, "__index__") or getattr(s, "is_floating_point", lambda: False)():
+                raise TypeError("torch.Size() takes an iterable of 'int' (item %d is '%s')" % (i, type(s).__name__))
+            s = s.__index__()
+        out.append(s)
+    return out

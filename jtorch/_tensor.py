@@ -197,11 +197,11 @@ class Tensor:
 
     @property
     def shape(self):
-        return Size(self._shape)
+        return tuple.__new__(Size, self._shape)   # _shape holds ints: no validation needed
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._shape)
+            return tuple.__new__(Size, self._shape)
         return self._shape[_wrap_dim(dim, len(self._shape))]
 
     def dim(self):
