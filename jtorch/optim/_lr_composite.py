@@ -1,4 +1,8 @@
-"""Schedulers over other schedulers (SequentialLR, ChainedScheduler) and ReduceLROnPlateau."""
+"""Schedulers built from other schedulers (SequentialLR, ChainedScheduler) and ReduceLROnPlateau.
+
+Attribute names that `state_dict()` exposes (`_schedulers`, `_milestones`, `num_bad_epochs`,
+`min_lrs`, ...) are the checkpoint layout shared with torch and stay fixed.
+"""
 import warnings
 from bisect import bisect_right
 from math import inf
@@ -8,101 +12,118 @@ from .lr_scheduler import (EPOCH_DEPRECATION_WARNING, LRScheduler, _param_groups
                            _update_param_group_val)
 
 
-def _check_schedulers(cls, optimizer, schedulers):
-    for scheduler_idx, scheduler in enumerate(schedulers):
-        if not hasattr(scheduler, "optimizer"):
-            raise TypeError(f"{cls.__name__} at index {scheduler_idx} should have `optimizer` as its "
-                            "attribute.")
-        if isinstance(scheduler, ReduceLROnPlateau):
-            raise ValueError(f"{cls.__name__} does not support `ReduceLROnPlateau` scheduler as it "
-                             "requires additional kwargs to be specified when calling `step`, "
-                             f"but got one at index {scheduler_idx} in the given schedulers sequence.")
-        if optimizer != scheduler.optimizer:
-            raise ValueError(f"{cls.__name__} expects all schedulers to belong to the same optimizer, "
-                             f"but got scheduler {scheduler.__class__.__name__} at index "
-                             f"{scheduler_idx} has {scheduler.optimizer}, which is different from "
-                             f"{optimizer.__class__.__name__}.")
+def _validate_members(owner_cls, optimizer, members):
+    """Every member must be a plain (step()-able) scheduler driving `optimizer`."""
+    owner = owner_cls.__name__
+    for position, member in enumerate(members):
+        if not hasattr(member, "optimizer"):
+            raise TypeError(f"{owner} at index {position} should have `optimizer` as its attribute.")
+        if isinstance(member, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
+                             "additional kwargs to be specified when calling `step`, but got one at "
+                             f"index {position} in the given schedulers sequence.")
+        if member.optimizer != optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same optimizer, but got "
+                             f"scheduler {type(member).__name__} at index {position} has "
+                             f"{member.optimizer}, which is different from {type(optimizer).__name__}.")
+
+
+def _current_lrs(optimizer):
+    return _param_groups_val_list(optimizer, "lr")
 
 
 class _Composite:
-    """state_dict/load_state_dict of a scheduler made of `_schedulers`."""
+    """Saving/loading for a scheduler that owns `_schedulers`: its own fields plus each member's
+    state, in order."""
 
     def state_dict(self):
-        state_dict = {key: value for key, value in self.__dict__.items()
-                      if key not in ("optimizer", "_schedulers")}
-        state_dict["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state_dict
+        own = {k: v for k, v in vars(self).items() if k != "optimizer" and k != "_schedulers"}
+        own["_schedulers"] = [member.state_dict() for member in self._schedulers]
+        return own
 
     def load_state_dict(self, state_dict):
-        _schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = _schedulers
-        for idx, s in enumerate(_schedulers):
-            self._schedulers[idx].load_state_dict(s)
+        members_state = state_dict.pop("_schedulers")
+        try:
+            vars(self).update(state_dict)
+        finally:
+            state_dict["_schedulers"] = members_state  # leave the caller's dict as it was
+        for member, saved in zip(self._schedulers, members_state):
+            member.load_state_dict(saved)
 
 
 class SequentialLR(_Composite, LRScheduler):
+    """Hands control to the next scheduler at each milestone."""
+
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
-        if len(schedulers) < 1:
-            raise ValueError(f"{self.__class__.__name__} expects at least one scheduler, but got no "
-                             "scheduler.")
-        _check_schedulers(type(self), optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
+        if not schedulers:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")
+        _validate_members(type(self), optimizer, schedulers)
+        if len(schedulers) - 1 != len(milestones):
             raise ValueError(
-                "Sequential Schedulers expects number of schedulers provided to be one more "
-                f"than the number of milestone points, but got number of schedulers {len(schedulers)} "
-                f"and the number of milestones to be equal to {len(milestones)}")
+                "Sequential Schedulers expects number of schedulers provided to be one more than the "
+                f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
+                f"number of milestones to be equal to {len(milestones)}")
         self._schedulers = schedulers
         self._milestones = milestones
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
-        # reset learning rates back to initial values
-        for group in self.optimizer.param_groups:
+        # every member already took its construction step: put the lrs back where they started,
+        # rewind the members' counters, then let only the scheduler active at step 0 take it
+        for group in optimizer.param_groups:
             _update_param_group_val(group, "lr", group["initial_lr"])
-        # "undo" the step performed by other schedulers
         self.recursive_undo()
-        # perform the initial step of only the first scheduler
-        idx = bisect_right(self._milestones, 0)
-        self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
+        first = self._schedulers[self._active_index(0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def _active_index(self, epoch):
+        return bisect_right(self._milestones, epoch)
 
     def recursive_undo(self, sched=None):
-        scheds = self if sched is None else sched
-        if hasattr(scheds, "_schedulers"):
-            for s in scheds._schedulers:
-                self.recursive_undo(s)
-        elif hasattr(scheds, "last_epoch"):
-            scheds.last_epoch -= 1
+        """Step back the epoch counter of every (possibly nested) member scheduler."""
+        target = self if sched is None else sched
+        nested = getattr(target, "_schedulers", None)
+        if nested is not None:
+            for inner in nested:
+                self.recursive_undo(inner)
+        elif hasattr(target, "last_epoch"):
+            target.last_epoch -= 1
 
     def step(self):
         self.last_epoch += 1
-        idx = bisect_right(self._milestones, self.last_epoch)
-        scheduler = self._schedulers[idx]
-        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)
+        where = self._active_index(self.last_epoch)
+        current = self._schedulers[where]
+        just_switched = where > 0 and self.last_epoch == self._milestones[where - 1]
+        if just_switched:
+            current._update_lr(0)  # a newly active scheduler starts from its own epoch 0
         else:
-            scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
+            current.step()
+        self._last_lr = current.get_last_lr()
 
 
 class ChainedScheduler(_Composite, LRScheduler):
+    """Steps every member in order on each call, so their effects compose."""
+
     def __init__(self, schedulers, optimizer=None):
-        if len(schedulers) < 1:
-            raise ValueError(f"{self.__class__.__name__} expects at least one scheduler to be "
-                             "chained, but got no scheduler.")
-        optimizer = optimizer or schedulers[0].optimizer
-        _check_schedulers(type(self), optimizer, schedulers)
+        if not schedulers:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        if not optimizer:
+            optimizer = schedulers[0].optimizer
+        _validate_members(type(self), optimizer, schedulers)
         self._schedulers = schedulers
         self.optimizer = optimizer
-        self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
+        self._last_lr = _current_lrs(schedulers[-1].optimizer)
 
     def step(self):
-        for scheduler in self._schedulers:
-            scheduler.step()
-        self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
+        for member in self._schedulers:
+            member.step()
+        self._last_lr = _current_lrs(self._schedulers[-1].optimizer)
 
 
 class ReduceLROnPlateau(LRScheduler):
+    """Multiplies the lr by `factor` once the metric has not improved for `patience` steps."""
+
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         if factor >= 1.0:
@@ -111,19 +132,20 @@ class ReduceLROnPlateau(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
+        n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != len(optimizer.param_groups):
-                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
+            if n_groups != len(min_lr):
+                raise ValueError(f"expected {n_groups} min_lrs, got {len(min_lr)}")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
             self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * len(optimizer.param_groups)
+            self.min_lrs = [min_lr for _ in range(n_groups)]
         self.patience = patience
         self.cooldown = cooldown
         self.eps = eps
         self.last_epoch = 0
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+        self._last_lr = _current_lrs(optimizer)
         self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
@@ -132,68 +154,74 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics, epoch=None):
-        current = float(metrics)
-        if epoch is None:
-            epoch = self.last_epoch + 1
-        else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        self.last_epoch = epoch
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.in_cooldown:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0  # ignore any bad epochs in cooldown
-        if self.num_bad_epochs > self.patience:
-            self._reduce_lr(epoch)
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
-
-    def _reduce_lr(self, epoch):
-        if len(self.optimizer.param_groups) != len(self.min_lrs):
-            if self.default_min_lr is None:
-                raise RuntimeError(
-                    "The number of param groups in the `optimizer` "
-                    f"({len(self.optimizer.param_groups)}) differs "
-                    f"from when `ReduceLROnPlateau` was initialized "
-                    f"({len(self.min_lrs)}), usually due to a new "
-                    "param group being added to the optimizer. Please "
-                    "modify the `min_lrs` field to match the length "
-                    "of the `optimizer` param groups.")
-            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
-        for i, param_group in enumerate(self.optimizer.param_groups):
-            old_lr = float(param_group["lr"])
-            new_lr = max(old_lr * self.factor, self.min_lrs[i])
-            if old_lr - new_lr > self.eps:
-                _update_param_group_val(param_group, "lr", new_lr)
-
     @property
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
+    def step(self, metrics, epoch=None):
+        value = float(metrics)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        else:
+            epoch = self.last_epoch + 1
+        self.last_epoch = epoch
+
+        improved = self._is_better(value, self.best)
+        if improved:
+            self.best = value
+        self.num_bad_epochs = 0 if improved else self.num_bad_epochs + 1
+        if self.in_cooldown:
+            # stagnation during a cooldown does not count
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr(epoch)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = _current_lrs(self.optimizer)
+
+    def _floors(self):
+        groups = self.optimizer.param_groups
+        if len(self.min_lrs) == len(groups):
+            return self.min_lrs
+        if self.default_min_lr is None:
+            raise RuntimeError(
+                f"The number of param groups in the `optimizer` ({len(groups)}) differs from when "
+                f"`ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a new param "
+                "group being added to the optimizer. Please modify the `min_lrs` field to match the "
+                "length of the `optimizer` param groups.")
+        # a single floor was given: it applies to groups added since
+        self.min_lrs = [self.default_min_lr for _ in groups]
+        return self.min_lrs
+
+    def _reduce_lr(self, epoch):
+        floors = self._floors()
+        for group, floor in zip(self.optimizer.param_groups, floors):
+            before = float(group["lr"])
+            after = max(before * self.factor, floor)
+            if before - after > self.eps:  # skip changes too small to matter
+                _update_param_group_val(group, "lr", after)
+
     def _is_better(self, a, best):
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return a < best * (1.0 - self.threshold)
-        if self.mode == "min" and self.threshold_mode == "abs":
-            return a < best - self.threshold
-        if self.mode == "max" and self.threshold_mode == "rel":
+        if self.threshold_mode == "rel":
+            if self.mode == "min":
+                return a < best * (1.0 - self.threshold)
             return a > best * (self.threshold + 1.0)
+        if self.mode == "min":
+            return a < best - self.threshold
         return a > best + self.threshold
 
     def _init_is_better(self, mode, threshold, threshold_mode):
-        if mode not in {"min", "max"}:
-            raise ValueError("mode " + mode + " is unknown!")
-        if threshold_mode not in {"rel", "abs"}:
-            raise ValueError("threshold mode " + threshold_mode + " is unknown!")
-        self.mode_worse = inf if mode == "min" else -inf
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+        # attribute order is the order torch's state_dict lists them in
+        self.mode_worse = -inf if mode == "max" else inf
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        vars(self).update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
