@@ -128,9 +128,10 @@ def _launch(args, extra_env=None, timeout=120):
                           env=env(**(extra_env or {})), timeout=timeout)
 
 
-PRINT_ENV = ("import os, json; print(json.dumps({k: os.environ.get(k) for k in ('RANK', 'LOCAL_RANK', "
+# one write per line (workers share the pipe; print's two writes could interleave when unbuffered)
+PRINT_ENV = ("import os, sys, json; sys.stdout.write(json.dumps({k: os.environ.get(k) for k in ('RANK', 'LOCAL_RANK', "
              "'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK', 'ROLE_RANK', "
-             "'TORCHELASTIC_RUN_ID')}), flush=True)")
+             "'TORCHELASTIC_RUN_ID')}) + '\\n'); sys.stdout.flush()")
 
 
 def test_launcher_environment_through_python_m_jtorch_run_torchrun():
