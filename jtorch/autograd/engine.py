@@ -3,7 +3,9 @@
 Order is torch's: among the nodes whose gradients are complete, the most recently created runs
 first, and a leaf's AccumulateGrad runs as soon as it is ready. Gradients travel as jax values,
 or as Tensors with a history of their own when create_graph=True. Fan-in sums and accumulation
-into .grad use one cached jitted add per dtype pair rather than eager jax ops.
+into .grad use one cached jitted add rather than eager jax ops. A plain backward whose graph
+structure keeps repeating (a training loop) runs as one compiled program instead of this walk
+(NOTE [Fused backward] in _fused.py).
 """
 import heapq
 
