@@ -17,7 +17,8 @@ _recorder = None
 class Tensor:
     __slots__ = ("_data", "_host", "_base", "_read", "_vbox", "_cver", "_shape", "_stride",
                  "_offset", "_gver", "_verbox", "dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
-                 "_output_nr", "_retains_grad", "_hooks", "_accumulator", "__weakref__", "__dict__")
+                 "_output_nr", "_retains_grad", "_hooks", "_accumulator", "_views", "__weakref__",
+                 "__dict__")
 
     # -- construction -------------------------------------------------------------------------
 
@@ -487,9 +488,10 @@ class Tensor:
 
 
 def _live_views(root):
-    views = root.__dict__.get("_views")
+    # a slot, not __dict__: __dict__ holds only what users set on a tensor (torch saves it)
+    views = getattr(root, "_views", None)
     if views is None:
-        views = root.__dict__["_views"] = weakref.WeakSet()
+        views = root._views = weakref.WeakSet()
     return views
 
 

@@ -762,7 +762,7 @@ def _restride(self, name, np_fn, recorded, view_fn):
     strides); a root held as a JAX value gets contiguous strides where torch reports permuted ones
     (t_, transpose_). A root that has live views is refused: they read it through its old layout."""
     from ..autograd.grad_mode import is_grad_enabled, no_grad
-    if self._base is None and len(self.__dict__.get("_views", ())):
+    if self._base is None and len(getattr(self, "_views", None) or ()):
         raise NotImplementedError("Tensor.%s_ on a tensor that has views is not supported by jtorch; use the "
                                   "out-of-place Tensor.%s" % (name, name))
     if self._requires_grad and self._grad_fn is None and is_grad_enabled():
