@@ -75,5 +75,6 @@ from .ops.creation import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor
 
 from . import utils  # noqa: E402,F401  (torch.utils.data is there after `import torch`, as in torch)
 from . import distributed, multiprocessing  # noqa: E402,F401
+from . import hub  # noqa: E402,F401  (torch.hub: the checkpoint cache and load_state_dict_from_url)
 from ._import_hook import install_as_torch, module_getattr as _module_getattr  # noqa: E402,F401
 __getattr__ = _module_getattr(__name__)  # torch.foo that jtorch lacks: NotImplementedByJtorch, naming it

@@ -1,6 +1,6 @@
-"""jtorch.vision: the torchvision subset tutorials use (datasets, transforms, io, utils). Under
+"""jtorch.vision: the torchvision subset tutorials use (datasets, models, transforms, io, utils). Under
 `python -m jtorch run`, `import torchvision` gives this package."""
-from . import datasets, io, transforms, utils  # noqa: F401
+from . import datasets, io, models, transforms, utils  # noqa: F401
 from .._import_hook import module_getattr as _module_getattr
 
 __version__ = "0.0.0+jtorch"
