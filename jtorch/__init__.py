@@ -6,11 +6,11 @@ _jax.config.update("jax_enable_x64", True)
 _jax.config.update("jax_default_device", "cpu")
 
 from . import _dtype
-from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8,
+from ._dtype import (dtype, float16, bfloat16, float32, float64, complex32, complex64, complex128, uint8, int8,
                      int16, int32, int64, bool, get_default_dtype, set_default_dtype, promote_types,
                      can_cast)
 from ._dtype import (float16 as half, float32 as float, float64 as double, complex64 as cfloat,
-                     complex128 as cdouble, int16 as short, int32 as int, int64 as long)
+                     complex128 as cdouble, complex32 as chalf, int16 as short, int32 as int, int64 as long)
 from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._size import Size
 from ._tensor import Tensor

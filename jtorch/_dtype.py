@@ -29,10 +29,10 @@ class dtype:
         return self.name
 
     def to_real(self):
-        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+        return {"complex32": float16, "complex64": float32, "complex128": float64}.get(self.name, self)
 
     def to_complex(self):
-        return {"float64": complex128, "float16": complex64}.get(self.name, complex64) \
+        return {"float64": complex128, "float16": complex32}.get(self.name, complex64) \
             if not self.is_complex else self
 
 
@@ -49,10 +49,22 @@ int32 = dtype("int32", np.int32, "Int")
 int64 = dtype("int64", np.int64, "Long")
 bool = dtype("bool", np.bool_, "Bool")  # noqa: A001 - torch's name
 
+# torch's experimental ComplexHalf. XLA has no complex32, so jtorch knows the dtype (promotion
+# yields it: a float16 tensor plus 1j is complex32 in torch) but refuses to make a tensor of it,
+# rather than quietly computing in complex64. The numpy stand-in is never used for data.
+complex32 = dtype("complex32", np.complex64, "ComplexHalf")
+complex32.itemsize = 4
+
+
+def unsupported(d):
+    """The error for a tensor of a dtype jtorch cannot hold."""
+    return NotImplementedError("jtorch cannot make a tensor of dtype %s (torch's experimental ComplexHalf): "
+                               "XLA has no such type; cast to torch.complex64 first" % d)
+
 ALL = (float16, bfloat16, float32, float64, complex64, complex128,
        uint8, int8, int16, int32, int64, bool)
 ALIASES = {"half": float16, "float": float32, "double": float64, "cfloat": complex64,
-           "cdouble": complex128, "short": int16, "int": int32, "long": int64}
+           "cdouble": complex128, "chalf": complex32, "short": int16, "int": int32, "long": int64}
 
 _BY_NP = {d.np: d for d in ALL}
 
@@ -98,6 +110,9 @@ def promote_types(a, b):
     """torch.promote_types: JAX's lattice, with x64 on and no weak types, is PyTorch's for these dtypes."""
     if a is b:
         return a
+    if a is complex32 or b is complex32:
+        # complex of the promoted real parts, as c10 does (complex32 with float32 is complex64)
+        return promote_types(a.to_real(), b.to_real()).to_complex()
     return _BY_NP[np.dtype(jnp.promote_types(a.np, b.np))]
 
 

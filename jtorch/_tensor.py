@@ -71,6 +71,8 @@ class Tensor:
 
     @classmethod
     def _from_value(cls, value, dtype=None, device=None):
+        if dtype is D.complex32:
+            raise D.unsupported(dtype)
         t = cls.__new__(cls)
         t._set_root(value, dtype or D._BY_NP[value.dtype], device or dev.CPU)
         return t

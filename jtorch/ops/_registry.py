@@ -265,6 +265,8 @@ def _forward(o, targs, sargs):
         compute = o.promote(dims, zero_dims, numbers, dict(zip(o.static_params, sargs)))
     else:
         compute = o.promote(dims, zero_dims, numbers)
+    if compute is D.complex32:
+        raise D.unsupported(compute)
     static_numbers = ()
     if number_slots:
         if not o.dynamic_numbers:

@@ -26,6 +26,8 @@ def _to_dtype(t, dtype, copy=False):
         return t
     if not isinstance(dtype, D.dtype):
         raise TypeError("to() received an invalid combination of arguments - got dtype=%r" % (dtype,))
+    if dtype is D.complex32:
+        raise D.unsupported(dtype)
     return _cast(t, dtype)
 
 
@@ -135,7 +137,7 @@ METHODS.update(to=to, type=type, cpu=cpu, cuda=cuda, contiguous=contiguous, get_
 
 _CASTS = {"float": D.float32, "double": D.float64, "half": D.float16, "bfloat16": D.bfloat16,
           "long": D.int64, "int": D.int32, "short": D.int16, "char": D.int8, "byte": D.uint8,
-          "bool": D.bool, "cfloat": D.complex64, "cdouble": D.complex128}
+          "bool": D.bool, "cfloat": D.complex64, "cdouble": D.complex128, "chalf": D.complex32}
 
 
 def _cast_method(dtype):
