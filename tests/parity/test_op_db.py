@@ -17,6 +17,12 @@ from tests._diff import assert_same
 
 from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
 
+# importing torch's test internals freezes torch.backends flags for the whole process
+# (disable_global_flags); other test files in this worker compare setting them against jtorch
+# (the flag lives in the globals of the functions that read it, not in the torch.backends module object)
+torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
+assert not torch.backends.flags_frozen()
+
 # samples per (op, dtype): one keeps this file within its share of the 20-minute CI budget (each
 # sample compiles a forward and a backward program); the first sample op_db yields is its basic case
 MAX_SAMPLES = {"float32": 1, "float64": 1, "int64": 1, "bool": 1}
