@@ -85,6 +85,18 @@ def lib_step(lib, name, compiled):
 
 def jax_step(name):
     """The same networks written directly in JAX: one jitted value_and_grad + optax SGD step."""
+    update, state, shape, rng = jax_network(name)
+    x = jnp.asarray(rng.standard_normal(shape), jnp.float32)
+    y = jnp.asarray(rng.integers(0, 10, shape[0]))
+
+    def run():
+        state[0], state[1], loss = update(state[0], state[1], x, y)
+        loss.block_until_ready()
+    return run
+
+
+def jax_network(name):
+    """(update(params, opt_state, x, y) jitted, [params, opt_state], input shape, rng)."""
     rng = np.random.default_rng(0)
 
     def dense(i, o):
@@ -123,25 +135,32 @@ def jax_step(name):
             for w, b in p[2:4]:
                 h = jax.nn.relu(h @ w + b)
             return h @ p[4][0] + p[4][1]
-    x = jnp.asarray(rng.standard_normal(shape), jnp.float32)
-    y = jnp.asarray(rng.integers(0, 10, shape[0]))
     tx = optax.sgd(0.01, momentum=0.9)
-    state = [params, tx.init(params)]
 
-    def loss_fn(p):
+    def loss_fn(p, x, y):
         logits = forward(p, x)
         return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
     @jax.jit
-    def update(p, s):
-        loss, g = jax.value_and_grad(loss_fn)(p)
+    def update(p, s, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
         upd, s = tx.update(g, s, p)
         return optax.apply_updates(p, upd), s, loss
+    return update, [params, tx.init(params)], shape, rng
 
-    def run():
-        state[0], state[1], loss = update(state[0], state[1])
-        loss.block_until_ready()
-    return run
+
+def jax_quickstart_epoch(n=60000, batch=64):
+    """The quickstart epoch in plain JAX: numpy shuffling and batching, one jitted step per batch."""
+    update, state, _, rng = jax_network("mlp")
+    images = rng.random((n, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, n)
+    t = time.perf_counter()
+    order = rng.permutation(n)
+    for i in range(0, n - batch + 1, batch):
+        idx = order[i:i + batch]
+        state[0], state[1], loss = update(state[0], state[1], jnp.asarray(images[idx]), jnp.asarray(labels[idx]))
+    float(loss)
+    return time.perf_counter() - t
 
 
 def quickstart_epoch(lib, compiled, n=60000, batch=64):
@@ -167,7 +186,7 @@ def quickstart_epoch(lib, compiled, n=60000, batch=64):
     t = time.perf_counter()
     for x, y in loader:
         loss = step(x, y)
-    float(loss)
+    loss.item()
     return time.perf_counter() - t
 
 
@@ -196,9 +215,10 @@ def main():
                  j_eager / t_eager))
     if not args.no_epoch:
         te = quickstart_epoch(torch, False)
+        tx = jax_quickstart_epoch()
         tj = quickstart_epoch(jtorch, True)
-        print("quickstart epoch (60,000 images, batch 64): torch eager %.2f s, jtorch compiled %.2f s (%.2fx)"
-              % (te, tj, tj / te))
+        print("quickstart epoch (60,000 images, batch 64): torch eager %.2f s, jax.jit %.2f s, jtorch compiled "
+              "%.2f s (%.2fx torch, %.2fx jax)" % (te, tx, tj, tj / te, tj / tx))
 
 
 if __name__ == "__main__":
