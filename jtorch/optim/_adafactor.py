@@ -52,6 +52,8 @@ def _adafactor(cfg, h, p, g, s):
 
 class Adafactor(Optimizer):
     _rule = staticmethod(_adafactor)
+    _group_flags = {"foreach": None, "maximize": False}
+    _counts_steps = True
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
                  *, foreach=None, maximize=False):
@@ -72,13 +74,6 @@ class Adafactor(Optimizer):
         defaults = {"lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-        self._step_tensors_from_numbers()
 
     def _init_state(self, p, group, state):
         if p.is_complex():

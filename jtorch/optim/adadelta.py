@@ -1,7 +1,6 @@
 """Adadelta and its pure per-parameter rule."""
-from .._tensor import Tensor
 from . import _rules as K
-from ._rules import _scalar_state, _zeros_state
+from ._checks import check_ranges
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -25,40 +24,18 @@ def _adadelta(cfg, h, p, g, s):
 
 class Adadelta(Optimizer):
     _rule = staticmethod(_adadelta)
+    _group_flags = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _counts_steps = True
+    _zero_buffers = ("square_avg", "acc_delta")
+    _hyper_keys = ("lr", "rho", "eps", "weight_decay")
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_ranges(lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._step_tensors_from_numbers()
-
-    def _init_state(self, p, group, state):
-        state["step"] = _scalar_state(0.0, p)
-        state["square_avg"] = _zeros_state(p)
-        state["acc_delta"] = _zeros_state(p)
-
     def _config(self, group):
         return (group["weight_decay"] != 0, bool(group["maximize"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "rho", "eps", "weight_decay")}

@@ -3,6 +3,7 @@ import jax.numpy as jnp
 
 from .._tensor import Tensor
 from . import _rules as K
+from ._checks import check_fused, check_ranges
 from ._rules import _SCALAR, _scalar_state
 from .optimizer import Optimizer
 
@@ -31,45 +32,23 @@ def _full_state(p, value):
 
 class Adagrad(Optimizer):
     _rule = staticmethod(_adagrad)
+    _group_flags = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+    _counts_steps = True
+    _hyper_keys = ("lr", "lr_decay", "eps", "weight_decay")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_ranges(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                     initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, differentiable, foreach)
         # torch creates Adagrad's state eagerly, for every parameter
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _scalar_state(0.0, p)
-                state["sum"] = _full_state(p, initial_accumulator_value)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        self._step_tensors_from_numbers()
+                self._init_state(p, group, self.state[p])
 
     def _init_state(self, p, group, state):
         state["step"] = _scalar_state(0.0, p)
@@ -77,6 +56,3 @@ class Adagrad(Optimizer):
 
     def _config(self, group):
         return (group["weight_decay"] != 0, bool(group["maximize"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "lr_decay", "eps", "weight_decay")}

@@ -3,7 +3,8 @@ import jax.numpy as jnp
 
 from .._tensor import Tensor
 from . import _rules as K
-from ._rules import _SCALAR, _scalar_state, _zeros_state
+from ._checks import check_fused, check_ranges
+from ._rules import _SCALAR, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -37,25 +38,18 @@ def _adam(cfg, h, p, g, s):
 
 class Adam(Optimizer):
     _rule = staticmethod(_adam)
+    _group_flags = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                    "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+    _counts_steps = True
+    _zero_buffers = ("exp_avg", "exp_avg_sq")
+    _hyper_keys = ("lr", "betas", "eps", "weight_decay")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        if isinstance(lr, Tensor):
-            if foreach and not capturable:
-                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
-            if lr.numel() != 1:
-                raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_ranges(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -65,34 +59,13 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        self._step_tensors_from_numbers()
+        check_fused(fused, differentiable, foreach)
 
     def _init_state(self, p, group, state):
-        state["step"] = _scalar_state(0.0, p)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
+        super()._init_state(p, group, state)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = _zeros_state(p)
 
     def _config(self, group):
         return (bool(group["amsgrad"]), bool(group["maximize"]), group["weight_decay"] != 0,
                 bool(group["decoupled_weight_decay"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "betas", "eps", "weight_decay")}

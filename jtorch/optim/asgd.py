@@ -4,6 +4,7 @@ import jax.numpy as jnp
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import _rules as K
+from ._checks import check_ranges
 from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
@@ -35,28 +36,17 @@ def _asgd(cfg, h, p, g, s):
 
 class ASGD(Optimizer):
     _rule = staticmethod(_asgd)
+    _group_flags = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _counts_steps = True
+    _hyper_keys = ("lr", "lambd", "alpha", "t0", "weight_decay")
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_ranges(lr, weight_decay=weight_decay)
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0, "weight_decay": weight_decay,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._step_tensors_from_numbers()
 
     def _init_state(self, p, group, state):
         lr = group["lr"]
@@ -67,6 +57,3 @@ class ASGD(Optimizer):
 
     def _config(self, group):
         return (group["weight_decay"] != 0, bool(group["maximize"]), D.get_default_dtype().np)
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "lambd", "alpha", "t0", "weight_decay")}

@@ -1,6 +1,7 @@
 """NAdam (Adam with Nesterov momentum and momentum decay) and its pure per-parameter rule."""
 from .._tensor import Tensor
 from . import _rules as K
+from ._checks import check_ranges
 from ._rules import _SCALAR, _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
@@ -38,24 +39,15 @@ def _nadam(cfg, h, p, g, s):
 
 class NAdam(Optimizer):
     _rule = staticmethod(_nadam)
+    _group_flags = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                    "decoupled_weight_decay": False}
+    _counts_steps = True
+    _hyper_keys = ("lr", "betas", "eps", "weight_decay", "momentum_decay")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_ranges(lr, eps=eps, betas=betas, weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
@@ -64,17 +56,12 @@ class NAdam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # like "step", an old state dict holds the running momentum product as a number
         for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
             for p in group["params"]:
                 p_state = self.state.get(p, {})
                 if len(p_state) != 0 and not isinstance(p_state.get("mu_product"), Tensor):
                     p_state["mu_product"] = _scalar_state(float(p_state["mu_product"]), p)
-        self._step_tensors_from_numbers()
 
     def _init_state(self, p, group, state):
         state["step"] = _scalar_state(0.0, p)
@@ -85,6 +72,3 @@ class NAdam(Optimizer):
     def _config(self, group):
         return (group["weight_decay"] != 0, bool(group["decoupled_weight_decay"]),
                 bool(group["maximize"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "betas", "eps", "weight_decay", "momentum_decay")}

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from ._rules import _apply_jit, _scalar, _scalar_state  # noqa: F401  (_apply_jit: its cache is tested)
+from ._rules import _apply_jit, _scalar, _scalar_state, _zeros_state  # noqa: F401  (_apply_jit: its cache is tested)
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -105,6 +105,11 @@ class Optimizer:
     """
 
     _rule = None
+    # What a built-in optimizer declares instead of writing it out in each class:
+    _group_flags = {}       # group keys an older pickled optimizer may lack, with their defaults
+    _counts_steps = False   # a per-parameter "step" tensor (old state dicts hold a plain number)
+    _zero_buffers = ()      # per-parameter buffers that start as zeros, after "step"
+    _hyper_keys = ()        # the group values the rule reads as traced hyperparameters
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -144,6 +149,11 @@ class Optimizer:
                 setattr(self, name, OrderedDict())
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._group_flags.items():
+                group.setdefault(key, default)
+        if self._counts_steps:
+            self._step_tensors_from_numbers()
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("
@@ -398,13 +408,20 @@ class Optimizer:
     # -- the rule machinery (NOTE [Optimizer steps]) ------------------------------------------
 
     def _init_state(self, p, group, state):
-        """Fill an empty per-parameter state dict the way torch's _init_group does."""
+        """Fill an empty per-parameter state dict the way torch's _init_group does: by default the
+        step count and the declared zero buffers, in that order (state_dict keeps the order)."""
+        if self._counts_steps:
+            state["step"] = _scalar_state(0.0, p)
+        for name in self._zero_buffers:
+            state[name] = _zeros_state(p)
 
     def _config(self, group):
         raise NotImplementedError
 
     def _hyper(self, group):
-        raise NotImplementedError
+        if not self._hyper_keys:
+            raise NotImplementedError
+        return {k: group[k] for k in self._hyper_keys}
 
     def _uses_state(self, group):
         """Whether torch touches self.state for this group (SGD without momentum does not)."""

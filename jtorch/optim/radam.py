@@ -1,9 +1,9 @@
 """RAdam (rectified Adam) and its pure per-parameter rule."""
 import jax.numpy as jnp
 
-from .._tensor import Tensor
 from . import _rules as K
-from ._rules import _SCALAR, _scalar_state, _zeros_state
+from ._checks import check_ranges
+from ._rules import _SCALAR
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -40,46 +40,22 @@ def _radam(cfg, h, p, g, s):
 
 class RAdam(Optimizer):
     _rule = staticmethod(_radam)
+    _group_flags = {"foreach": None, "maximize": False, "differentiable": False,
+                    "decoupled_weight_decay": False, "capturable": False}
+    _counts_steps = True
+    _zero_buffers = ("exp_avg", "exp_avg_sq")
+    _hyper_keys = ("lr", "betas", "eps", "weight_decay")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_ranges(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "decoupled_weight_decay": decoupled_weight_decay,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-        self._step_tensors_from_numbers()
-
-    def _init_state(self, p, group, state):
-        state["step"] = _scalar_state(0.0, p)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
-
     def _config(self, group):
         return (group["weight_decay"] != 0, bool(group["decoupled_weight_decay"]),
                 bool(group["maximize"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "betas", "eps", "weight_decay")}

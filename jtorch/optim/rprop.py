@@ -3,6 +3,7 @@ import jax.numpy as jnp
 
 from .._tensor import Tensor
 from . import _rules as K
+from ._checks import check_ranges
 from ._rules import _scalar_state, _zeros_state
 from .optimizer import Optimizer
 
@@ -28,27 +29,17 @@ def _rprop(cfg, h, p, g, s):
 
 class Rprop(Optimizer):
     _rule = staticmethod(_rprop)
+    _group_flags = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _counts_steps = True
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
                  foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_ranges(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._step_tensors_from_numbers()
 
     def _init_state(self, p, group, state):
         state["step"] = _scalar_state(0.0, p)

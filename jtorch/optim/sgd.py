@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD)."""
 from .._tensor import Tensor
 from . import _rules as K
+from ._checks import check_fused
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -27,37 +28,26 @@ def _sgd(cfg, h, p, g, s):
 
 class SGD(Optimizer):
     _rule = staticmethod(_sgd)
+    _group_flags = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
+                    "fused": False}
+    _hyper_keys = ("lr", "momentum", "dampening", "weight_decay")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        # SGD alone tests `value < 0.0`, which lets a NaN through where the others reject it
+        for name, value in (("learning rate", lr), ("momentum value", momentum),
+                            ("weight_decay value", weight_decay)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                     "foreach": foreach, "differentiable": differentiable, "fused": fused}
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        check_fused(fused, differentiable, foreach)
 
     def _uses_state(self, group):
         return group["momentum"] != 0
@@ -65,6 +55,3 @@ class SGD(Optimizer):
     def _config(self, group):
         return (group["momentum"] != 0, group["weight_decay"] != 0, bool(group["nesterov"]),
                 bool(group["maximize"]))
-
-    def _hyper(self, group):
-        return {k: group[k] for k in ("lr", "momentum", "dampening", "weight_decay")}
