@@ -361,8 +361,9 @@ def copy_into_torch(jmodel, tmodel):
 # Train-mode BatchNorm over few values (batch 2 at 1x1 in a deep net) makes gradients ill-conditioned:
 # in float32 jtorch and torch then differ by rounding amplified up to ~1% (each differs as much from a
 # float64 run), so train mode is compared in float64 (AlexNet, without BatchNorm, in float32), where
-# they agree to ~1e-7 relative. The builds are reduced (one block per stage, two MobileNet stages) where that keeps every code path: the block
-# counts of the full models are checked by test_layout_and_parameter_count.
+# they agree to ~1e-7 relative. The builds are reduced (one block per stage, two MobileNet stages) where
+# that keeps every code path: the block counts of the full models are checked by
+# test_layout_and_parameter_count.
 SMALL_MBV2 = [[1, 16, 1, 1], [6, 24, 2, 2]]   # expansion 1, expansion 6 with stride 2, a residual block
 DIFF_CASES = [
     ("resnet18", lambda: models.resnet18(num_classes=10), lambda: TResNet(False, (2, 2, 2, 2), num_classes=10), 32),
