@@ -10,8 +10,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from . import _torch_grads as T
 from .nn_common import F, apply_inplace, functional
 from ._registry import TORCH, op
+from ._promotion import to_float
+from .. import _dtype as D
 
 
 def _float_rule(name):
@@ -24,8 +27,28 @@ def _float_rule(name):
     return rule
 
 
-def _private(name, node, saves=None):
-    return op(promote=_float_rule(name), node=node, function=False, method=False, name=name,
+def _integral_rule(error, message):
+    """Ops torch also runs on integers, in their own dtype (hardtanh, threshold); bool is refused
+    with torch's exception."""
+    def rule(dims, zero_dims, numbers):
+        if any(d is D.bool for d in dims + zero_dims):
+            raise error(message)
+        return None
+    return rule
+
+
+def _to_float_rule(error, message):
+    """Ops torch composes of float pointwise ops (softsign, tanhshrink): integers compute in the
+    default float dtype; bool fails in torch's first composed op, with its exception."""
+    def rule(dims, zero_dims, numbers):
+        if any(d is D.bool for d in dims + zero_dims):
+            raise error(message)
+        return to_float(dims, zero_dims, numbers)
+    return rule
+
+
+def _private(name, node, saves=None, promote=None):
+    return op(promote=promote or _float_rule(name), node=node, function=False, method=False, name=name,
               saves=saves)
 
 
@@ -46,7 +69,8 @@ def relu_(input):
     return input.relu_()
 
 
-@_private("_hardtanh", "HardtanhBackward0")
+@_private("_hardtanh", "HardtanhBackward0",
+          promote=_integral_rule(RuntimeError, "Bool inputs not supported for hardtanh"))
 def _hardtanh(input, min_val, max_val):
     lo = jnp.asarray(min_val, input.dtype)
     hi = jnp.asarray(max_val, input.dtype)
@@ -136,7 +160,8 @@ def celu_(input, alpha=1.0):
     return celu(input, alpha, True)
 
 
-@_private("_threshold", "ThresholdBackward0")
+@_private("_threshold", "ThresholdBackward0",
+          promote=_integral_rule(NotImplementedError, '"threshold_cpu" not implemented for \'Bool\''))
 def _threshold(input, threshold, value):
     return jnp.where(input > jnp.asarray(threshold, input.dtype), input, jnp.asarray(value, input.dtype))
 
@@ -173,12 +198,26 @@ def prelu(input, weight):
     return _prelu(input, w)
 
 
+@op(tensors="input noise", promote=_float_rule("rrelu_with_noise_out_cpu"), node="RreluWithNoiseBackward0",
+    function=False, method=False, name="_rrelu_with_noise")
+def _rrelu_with_noise(input, noise):
+    return input * noise
+
+
+@_private("_rrelu_eval", "RreluWithNoiseBackward0", promote=_float_rule("rrelu_with_noise_out_cpu"))
+def _rrelu_eval(input, slope):
+    # torch's eval rrelu is leaky_relu with the mean slope, recorded as rrelu_with_noise
+    return jnp.where(input > 0, input, input * jnp.asarray(slope, input.dtype))
+
+
 @functional
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """rrelu. In training, the slopes of non-positive elements are drawn from jtorch's generator
     in element order, one 53-bit uniform each, as torch's CPU kernel draws them."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+        return _maybe_inplace(_rrelu_eval, input, inplace, float((lower + upper) / 2))
     import numpy as np
     from .random import _core
     from .._tensor import Tensor
@@ -188,7 +227,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     r = np.ones(x.shape, np.float64)
     r[neg] = u * (upper - lower) + lower
     noise = Tensor._from_value(jnp.asarray(r.astype(x.dtype)), device=input.device)
-    out = input * noise
+    out = _rrelu_with_noise(input, noise)
     return apply_inplace(input, out) if inplace else out
 
 
@@ -257,7 +296,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     return jnp.where(xb > threshold, input, jnp.log1p(jnp.exp(safe)) / b)
 
 
-@op(promote=_float_rule("softsign"), node="DivBackward0", namespace="nn.functional", method=False)
+@op(promote=_to_float_rule(NotImplementedError, '"abs_cpu" not implemented for \'Bool\''), node="DivBackward0",
+    namespace="nn.functional", method=False)
 def softsign(input):
     return input / (jnp.abs(input) + 1)
 
@@ -265,10 +305,12 @@ def softsign(input):
 @op(promote=_float_rule("log_sigmoid_forward"), node="LogSigmoidBackward0", namespace="nn.functional",
     method=False)
 def logsigmoid(input):
-    return jnp.minimum(input, 0) - jnp.log1p(jnp.exp(-jnp.abs(input)))
+    return T.log_sigmoid(input)
 
 
-@op(promote=_float_rule("tanhshrink"), node="SubBackward0", namespace="nn.functional", method=False)
+@op(promote=_to_float_rule(RuntimeError,
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, "
+    "use the `~` or `logical_not()` operator instead."), node="SubBackward0", namespace="nn.functional", method=False)
 def tanhshrink(input):
     return input - jnp.tanh(input)
 
