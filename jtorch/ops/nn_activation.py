@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import _torch_grads as T
-from .nn_common import F, apply_inplace, functional
+from .nn_common import F, apply_inplace, check_bool_sub, functional
 from ._registry import TORCH, op
 from ._promotion import to_float
 from .. import _dtype as D
@@ -74,7 +74,10 @@ def relu_(input):
 def _hardtanh(input, min_val, max_val):
     lo = jnp.asarray(min_val, input.dtype)
     hi = jnp.asarray(max_val, input.dtype)
-    return jnp.where(input <= lo, lo, jnp.where(input >= hi, hi, input))
+    # torch's values are clamp's (so -0.0 at a 0.0 bound stays -0.0); its gradient is 0 on the
+    # bounds themselves and passes through NaN
+    clipped = jnp.where(input < lo, lo, jnp.where(input > hi, hi, input))
+    return jnp.where((input <= lo) | (input >= hi), lax.stop_gradient(clipped), input)
 
 
 @functional
@@ -400,8 +403,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 TORCH["cosine_similarity"] = F["cosine_similarity"]
 
 
-@op(tensors="x1 x2", promote=_float_rule("pairwise_distance"), node="NormBackward1", namespace="nn.functional",
-    method=False)
+def _pairwise_rule(dims, zero_dims, numbers):
+    # torch computes x1 - x2 + eps: integers give the default float dtype, bools are refused
+    check_bool_sub(*dims, *zero_dims)
+    return to_float(dims, zero_dims, numbers)
+
+
+@op(tensors="x1 x2", promote=_pairwise_rule, node="NormBackward1", namespace="nn.functional", method=False)
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     d = x1 - x2 + eps
     axis = -1 if d.ndim else None

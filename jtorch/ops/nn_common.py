@@ -9,6 +9,7 @@ arguments of ops must be hashable, so lists become tuples here.
 import collections.abc
 import warnings
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from ._registry import NAMESPACES, TORCH
 
@@ -40,6 +41,18 @@ def ntuple(x, n, name="kernel_size"):
             return t * n
         return t
     return (int(x),) * n
+
+
+def check_bool_sub(*operands):
+    """torch's refusal of `a - b` with a bool operand (tensors or dtypes), for functions torch
+    composes of a subtraction that jtorch computes in one op on float-promoted operands."""
+    bools = [(t.dtype if isinstance(t, Tensor) else t) is D.bool for t in operands]
+    if len(bools) > 1 and all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def reduction_name(size_average=None, reduce=None, reduction="mean"):

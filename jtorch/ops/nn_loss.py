@@ -13,7 +13,8 @@ import jax.numpy as jnp
 
 from .. import _dtype as D
 from . import _promotion as P
-from .nn_common import F, concrete, functional, reduction_name
+from . import _torch_grads as T
+from .nn_common import F, check_bool_sub, concrete, functional, reduction_name
 from ._registry import TORCH, op
 
 
@@ -84,7 +85,7 @@ def _plain_loss(name, errors_fn, nodes):
 
 
 _mse_err = lambda x, t, _: (x - t) ** 2  # noqa: E731
-_l1_err = lambda x, t, _: jnp.abs(x - t)  # noqa: E731
+_l1_err = lambda x, t, _: T.abs(x - t)  # noqa: E731
 
 
 def _huber_err(x, t, delta):
@@ -331,7 +332,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _bce_logits_impl(input, target, weight, pos_weight, reduction):
-    log_sig = jnp.minimum(input, 0) - jnp.log1p(jnp.exp(-jnp.abs(input)))
+    log_sig = T.log_sigmoid(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)
     loss = (1 - target) * input - log_sig
@@ -403,12 +404,13 @@ def _cosine_embedding_impl(input1, input2, target, margin, reduction):
     cos = prod / jnp.sqrt(m1 * m2)
     zeros = jnp.zeros_like(cos)
     pos = jnp.where(target == 1, 1 - cos, zeros)
-    neg = jnp.where(target == -1, jnp.maximum(cos - margin, 0), zeros)
+    neg = jnp.where(target == -1, T.clamp_min(cos - margin, 0), zeros)
     return _reduce(pos + neg, reduction)
 
 
-_COSINE_EMB = _three("cosine_embedding_loss", _cosine_embedding_impl, "input1 input2 target", "AddBackward0",
-                     promote=P.keep)
+_COSINE_EMB = _variants(_cosine_embedding_impl, "input1 input2 target",
+                        {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AddBackward0"},
+                        promote=P.to_float, promote_args="input1 input2")
 
 
 @functional
@@ -421,10 +423,11 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 
 def _margin_ranking_impl(input1, input2, target, margin, reduction):
-    return _reduce(jnp.maximum(-target * (input1 - input2) + margin, 0), reduction)
+    return _reduce(T.clamp_min(-target * (input1 - input2) + margin, 0), reduction)
 
 
-_MARGIN_RANKING = _three("margin_ranking_loss", _margin_ranking_impl, "input1 input2 target", "ClampMinBackward0")
+_MARGIN_RANKING = _three("margin_ranking_loss", _margin_ranking_impl, "input1 input2 target", "ClampMinBackward0",
+                         promote=P.to_float)
 
 
 @functional
@@ -433,12 +436,16 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            "input1: %s, input2: %s, target: %s " % (input1.size(), input2.size(), target.size()))
+    check_bool_sub(input1, input2)
+    if target.dtype is D.bool:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     return _MARGIN_RANKING[reduction](input1, input2, target, float(margin), reduction)
 
 
 def _hinge_impl(input, target, margin, reduction):
     zeros = jnp.zeros_like(input)
-    out = jnp.where(target != 1, jnp.maximum(margin - input, 0), zeros) + jnp.where(target != -1, input, zeros)
+    out = jnp.where(target != 1, T.clamp_min(margin - input, 0), zeros) + jnp.where(target != -1, input, zeros)
     return _reduce(out, reduction)
 
 
@@ -465,10 +472,11 @@ def _triplet_impl(anchor, positive, negative, margin, p, eps, swap, reduction):
     dneg = _pdist(anchor, negative, p, eps)
     if swap:
         dneg = jnp.minimum(dneg, _pdist(positive, negative, p, eps))
-    return _reduce(jnp.maximum(margin + dpos - dneg, 0), reduction)
+    return _reduce(T.clamp_min(margin + dpos - dneg, 0), reduction)
 
 
-_TRIPLET = _three("triplet_margin_loss", _triplet_impl, "anchor positive negative", "ClampMinBackward0")
+_TRIPLET = _three("triplet_margin_loss", _triplet_impl, "anchor positive negative", "ClampMinBackward0",
+                  promote=P.to_float)
 
 
 @functional
@@ -481,6 +489,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if not (a == pdim == n):
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
                            "dimensions, but got: anchor %dD, positive %dD, and negative %dD inputs]" % (a, pdim, n))
+    check_bool_sub(anchor, positive)
+    check_bool_sub(anchor, negative)
     return _TRIPLET[reduction](anchor, positive, negative, float(margin), float(p), float(eps), bool(swap), reduction)
 
 
@@ -503,7 +513,8 @@ def _multi_margin_impl(input, target, weight, p, margin, reduction):
     t = (target[None] if target.ndim == 0 else target).astype(jnp.int32)
     C = x.shape[-1]
     xy = jnp.take_along_axis(x, t[:, None], axis=1)
-    z = jnp.maximum(margin - xy + x, 0)
+    z = margin - xy + x
+    z = jnp.where(z > 0, z, 0)      # torch's kernel adds z only where z > 0: no gradient at 0
     if p == 2:
         z = z * z
     if weight is not None:
@@ -538,7 +549,8 @@ def _multilabel_margin_impl(input, target, reduction):
     safe = jnp.where(valid, t, 0).astype(jnp.int32)
     is_target = jnp.zeros(x.shape, bool).at[jnp.arange(x.shape[0])[:, None], safe].max(valid)
     xt = jnp.take_along_axis(x, safe, axis=1)                  # (N, C) values at target slots
-    hinge = jnp.maximum(1 - (xt[:, :, None] - x[:, None, :]), 0)
+    hinge = 1 - (xt[:, :, None] - x[:, None, :])
+    hinge = jnp.where(hinge > 0, hinge, 0)      # as multi_margin: only z > 0 counts
     mask = valid[:, :, None] & ~is_target[:, None, :]
     loss = jnp.sum(jnp.where(mask, hinge, 0), axis=(1, 2)) / C
     if input.ndim == 1:
@@ -558,8 +570,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 
 def _multilabel_soft_margin_impl(input, target, weight, reduction):
-    ls = lambda v: jnp.minimum(v, 0) - jnp.log1p(jnp.exp(-jnp.abs(v)))  # noqa: E731
-    loss = -(target * ls(input) + (1 - target) * ls(-input))
+    loss = -(target * T.log_sigmoid(input) + (1 - target) * T.log_sigmoid(-input))
     if weight is not None:
         loss = loss * weight
     C = input.shape[-1]
@@ -590,13 +601,17 @@ def _poisson_impl(input, target, log_input, full, eps, reduction):
 
 
 _POISSON = {full: _three("poisson_nll_loss_%s" % full, _poisson_impl, "input target",
-                         "AddBackward0" if full else "SubBackward0") for full in (False, True)}
+                         "AddBackward0" if full else "SubBackward0", promote=P.to_float) for full in (False, True)}
 
 
 @functional
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = reduction_name(size_average, reduce, reduction)
+    # torch's composition subtracts a bool from a float when both are bool (log_input: exp(input) -
+    # target * input) or when input is (input - target * log(input + eps))
+    if input.dtype is D.bool and (target.dtype is D.bool or not log_input):
+        check_bool_sub(input)
     return _POISSON[bool(full)][reduction](input, target, bool(log_input), bool(full), float(eps), reduction)
 
 

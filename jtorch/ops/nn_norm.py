@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from .nn_common import F, functional
 from ._registry import TORCH, op
 from . import _promotion as P
+from .. import _dtype as D
 
 
 def _norm_dtype_rule(dims, zero_dims, numbers):
@@ -244,7 +245,7 @@ TORCH["group_norm"] = lambda input, num_groups, weight=None, bias=None, eps=1e-5
     group_norm(input, num_groups, weight, bias, eps)
 
 
-@op(promote=P.keep, node="DivBackward0", function=False, method=False, name="_local_response_norm")
+@op(promote=P.to_float, node="DivBackward0", function=False, method=False, name="_local_response_norm")
 def _local_response_norm(input, size, alpha, beta, k):
     sq = input * input
     C = input.shape[1]
@@ -260,6 +261,10 @@ def _local_response_norm(input, size, alpha, beta, k):
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.dim() < 3:
         raise ValueError("Expected 3D or higher dimensionality input (got %d dimensions)" % input.dim())
+    if input.dtype is D.bool:
+        # torch averages the squares with avg_pool2d (3-d input) or avg_pool3d
+        kernel = "avg_pool2d" if input.dim() == 3 else "avg_pool3d_out_frame"
+        raise NotImplementedError('"%s" not implemented for \'Bool\'' % kernel)
     if input.numel() == 0:
         return input
     return _local_response_norm(input, int(size), float(alpha), float(beta), float(k))
