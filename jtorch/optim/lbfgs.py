@@ -1,11 +1,31 @@
-"""L-BFGS, ported from torch line by line over jtorch tensor ops.
+"""L-BFGS with torch's interface, defaults, state and trajectory.
 
-Unlike the other optimizers this one is not a pure rule: every iteration branches on values
-(curvature checks, line-search brackets, tolerances) and re-evaluates the closure, exactly as in
-torch, so it runs eagerly. Where torch passes a 0-d tensor as a Scalar (`alpha=`), the value is
-read with float(), which is what torch's argument parser does. Its state holds torch's keys and
-types ('d', 't', 'old_dirs', 'old_stps', 'ro', 'H_diag', 'al', 'prev_flat_grad', 'prev_loss',
-'func_evals', 'n_iter')."""
+The method is Nocedal & Wright's (Numerical Optimization, 2nd ed.): the inverse Hessian is never
+formed; the last `history_size` curvature pairs (s = step taken, y = change in gradient) are
+applied to the gradient by the two-loop recursion (Algorithm 7.4), scaled by gamma = s.y / y.y
+(eq. 7.20). The step length is either the fixed `lr` or the result of a strong-Wolfe line search:
+a bracketing phase (Algorithm 3.5) then a zoom phase (Algorithm 3.6), both choosing trial steps
+by cubic interpolation (eq. 3.59).
+
+Why this optimizer runs eagerly, unlike the pure update rules of the others: every iteration
+branches on values (curvature test, Wolfe tests, tolerances) and calls the closure again.
+
+# NOTE [Following torch's L-BFGS to the last bit]
+Where torch leaves freedom to the algorithm we follow torch, because users compare runs: the
+same closure calls, losses and checkpoint. Three things decide the bits:
+- which quantities are Python floats and which are 0-d tensors. Losses are floats (torch reads
+  them with float()); slopes g.d, curvatures s.y, `ro`, `H_diag` and `al` are 0-d tensors, so a
+  product such as c1 * t * g.d rounds in the parameters' dtype. Each expression below keeps its
+  operands, their kinds and their order; the trial step `t` is whatever kind the arithmetic gives.
+- Python's min/max return the first of equal arguments, and a tie between a float and a tensor
+  picks the kind of the next step: those calls keep torch's argument order.
+- `Tensor.add_(other, alpha=a)` with a tensor `a` reads it as a Python number (torch's argument
+  parser does); `_scaled_add_` does that once per call without compiling a kernel per alpha.
+The checkpoint format is torch's: the state of the first parameter holds 'func_evals', 'n_iter',
+'al' (the two-loop coefficients, `history_size` slots, stale ones kept), then 'd', 't',
+'old_dirs', 'old_stps', 'ro', 'H_diag', 'prev_flat_grad', 'prev_loss', in that order."""
+from collections import namedtuple
+
 import jax
 import numpy as np
 
@@ -16,8 +36,14 @@ from .optimizer import Optimizer
 
 __all__ = ["LBFGS"]
 
+# N&W's constants for the sufficient-decrease and curvature conditions (eqs. 3.7a, 3.7b)
+_ARMIJO_C1 = 1e-4
+_CURVATURE_C2 = 0.9
+# a pair is kept only when y.s is clearly positive, so the update stays positive definite
+_MIN_CURVATURE = 1e-10
 
-def _num(x):
+
+def _as_number(x):
     return float(x) if isinstance(x, Tensor) else x
 
 
@@ -26,107 +52,128 @@ def _axpy(x, y, alpha):
     return x + cast(alpha, x) * y
 
 
-def _add_(t, other, alpha):
-    """t.add_(other, alpha=alpha) with alpha traced: LBFGS's alphas change at every use, and a
-    static alpha would compile a new kernel each time."""
-    t._write(_axpy(t._value(), other._value(), np.float64(_num(alpha))))
+def _scaled_add_(target, other, alpha):
+    """target += alpha * other in place, alpha traced: its value changes at every call."""
+    target._write(_axpy(target._value(), other._value(), np.float64(_as_number(alpha))))
 
 
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
-    # ported from https://github.com/torch/optim/blob/master/polyinterp.lua
-    if bounds is not None:
-        xmin_bound, xmax_bound = bounds
-    else:
-        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square >= 0:
-        d2 = d2_square.sqrt()
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, xmin_bound), xmax_bound)
-    return (xmin_bound + xmax_bound) / 2.0
+# One point of the line search: phi(step) = loss, phi'(step) = slope = grad . direction.
+_Probe = namedtuple("_Probe", ["step", "loss", "grad", "slope"])
 
 
-def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    # ported from https://github.com/torch/optim/blob/master/lswolfe.lua
-    d_norm = d.abs().max()
-    g = g.clone()
-    f_new, g_new = obj_func(x, t, d)
-    ls_func_evals = 1
-    gtd_new = g_new.dot(d)
-    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
-    done = False
-    ls_iter = 0
-    while ls_iter < max_ls:
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.clone()], [gtd_prev, gtd_new]
+def _cubic_minimizer(p, q, bounds=None):
+    """The minimizer of the cubic that matches loss and slope at probes `p` and `q` (N&W eq. 3.59),
+    clipped to `bounds` (by default the interval between the two steps); the middle of the bounds
+    when that cubic has no minimizer (negative discriminant)."""
+    if bounds is None:
+        bounds = (p.step, q.step) if p.step <= q.step else (q.step, p.step)
+    low_bound, high_bound = bounds
+    d1 = p.slope + q.slope - 3 * (p.loss - q.loss) / (p.step - q.step)
+    discriminant = d1 ** 2 - p.slope * q.slope
+    if not discriminant >= 0:
+        return (low_bound + high_bound) / 2.0
+    d2 = discriminant.sqrt()
+    # N&W step back from the newer point with sign(q - p) folded into d2; naming the pair by
+    # position instead (`right` has the larger step) gives the same arithmetic without the sign.
+    left, right = (p, q) if p.step <= q.step else (q, p)
+    ratio = (right.slope + d2 - d1) / (right.slope - left.slope + 2 * d2)
+    return min(max(right.step - (right.step - left.step) * ratio, low_bound), high_bound)
+
+
+def _wolfe_line_search(evaluate, direction, origin, step, budget, tolerance_change=1e-9):
+    """A step along `direction` that satisfies the strong Wolfe conditions, or the best probe found
+    within `budget` evaluations beyond the first. `origin` is the probe at step 0, `evaluate(step)`
+    gives (loss, flat gradient) there. Returns (probe, number of evaluations)."""
+    c1, c2 = _ARMIJO_C1, _CURVATURE_C2
+    reach = direction.abs().max()   # how far one unit of step moves the farthest coordinate
+
+    def probe(t):
+        loss, grad = evaluate(t)
+        return _Probe(t, loss, grad, grad.dot(direction))
+
+    def too_high(p):                # sufficient decrease fails
+        return p.loss > (origin.loss + c1 * p.step * origin.slope)
+
+    def flat_enough(p):             # strong curvature condition holds
+        return abs(p.slope) <= -c2 * origin.slope
+
+    # Bracketing (Algorithm 3.5): grow the step until an interval must contain a Wolfe point.
+    last, trial = origin, probe(step)
+    evals, tries = 1, 0
+    bracket, satisfied = None, False
+    while tries < budget:
+        if too_high(trial) or (tries > 1 and trial.loss >= last.loss):
+            bracket = [last, trial]
             break
-        if abs(gtd_new) <= -c2 * gtd:
-            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
-            done = True
+        if flat_enough(trial):
+            bracket, satisfied = [trial], True
             break
-        if gtd_new >= 0:
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.clone()], [gtd_prev, gtd_new]
+        if trial.slope >= 0:
+            bracket = [last, trial]
             break
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
-        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.clone(), gtd_new
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = g_new.dot(d)
-        ls_iter += 1
-    if ls_iter == max_ls:
-        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
-    insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
-    while not done and ls_iter < max_ls:
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+        # extrapolate: at least 1% past the current step, at most ten times it
+        bounds = (trial.step + 0.01 * (trial.step - last.step), trial.step * 10)
+        last, trial = trial, probe(_cubic_minimizer(last, trial, bounds=bounds))
+        evals += 1
+        tries += 1
+    if tries == budget:
+        bracket = [origin, trial]
+    if bracket is None:
+        raise UnboundLocalError("LBFGS: max_eval leaves the strong-Wolfe line search no evaluation "
+                                "(torch fails here with UnboundLocalError too)")
+
+    # Zoom (Algorithm 3.6): shrink the bracket; `low` indexes its end with the lower loss.
+    low, high = (0, 1) if bracket[0].loss <= bracket[-1].loss else (1, 0)
+    stalled = False
+    while not satisfied and tries < budget:
+        a, b = bracket
+        if abs(b.step - a.step) * reach < tolerance_change:
             break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
-                               bracket[1], bracket_f[1], bracket_gtd[1])
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                if abs(t - max(bracket)) < abs(t - min(bracket)):
-                    t = max(bracket) - eps
-                else:
-                    t = min(bracket) + eps
-                insuf_progress = False
+        t = _cubic_minimizer(a, b)
+        right, left = max(a.step, b.step), min(a.step, b.step)
+        margin = 0.1 * (right - left)
+        # A trial hugging an end of the bracket shrinks it slowly. The first time, accept it;
+        # if it happens again (or the trial is at/past an end) move it a tenth of the bracket
+        # inside from the nearer end.
+        if min(right - t, t - left) < margin:
+            if stalled or t >= right or t <= left:
+                t = right - margin if abs(t - right) < abs(t - left) else left + margin
+                stalled = False
             else:
-                insuf_progress = True
+                stalled = True
         else:
-            insuf_progress = False
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = g_new.dot(d)
-        ls_iter += 1
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
-            bracket[high_pos] = t
-            bracket_f[high_pos] = f_new
-            bracket_g[high_pos] = g_new.clone()
-            bracket_gtd[high_pos] = gtd_new
-            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
-        else:
-            if abs(gtd_new) <= -c2 * gtd:
-                done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
-                bracket[high_pos] = bracket[low_pos]
-                bracket_f[high_pos] = bracket_f[low_pos]
-                bracket_g[high_pos] = bracket_g[low_pos]
-                bracket_gtd[high_pos] = bracket_gtd[low_pos]
-            bracket[low_pos] = t
-            bracket_f[low_pos] = f_new
-            bracket_g[low_pos] = g_new.clone()
-            bracket_gtd[low_pos] = gtd_new
-    t = bracket[low_pos]
-    return bracket_f[low_pos], bracket_g[low_pos], t, ls_func_evals
+            stalled = False
+        trial = probe(t)
+        evals += 1
+        tries += 1
+        if too_high(trial) or trial.loss >= bracket[low].loss:
+            bracket[high] = trial
+            low, high = (0, 1) if bracket[0].loss <= bracket[1].loss else (1, 0)
+            continue
+        if flat_enough(trial):
+            satisfied = True
+        elif trial.slope * (bracket[high].step - bracket[low].step) >= 0:
+            bracket[high] = bracket[low]    # the slope points back past the old low end
+        bracket[low] = trial
+    return bracket[low], evals
+
+
+def _two_loop_direction(grad, old_dirs, old_stps, ro, H_diag, al):
+    """-H grad for the L-BFGS inverse Hessian H (N&W Algorithm 7.4), in one buffer: `q` is
+    overwritten in the first loop and scaled into `r` (the returned direction) for the second.
+    `al` receives the first loop's coefficients (torch keeps them in the state)."""
+    from .. import mul
+    pairs = list(zip(old_stps, old_dirs, ro))
+    q = grad.neg()
+    for i in reversed(range(len(pairs))):       # newest pair first
+        s, y, rho = pairs[i]
+        al[i] = s.dot(q) * rho
+        _scaled_add_(q, y, -_as_number(al[i]))
+    r = mul(q, H_diag)                          # the initial inverse Hessian is H_diag * I
+    for i, (s, y, rho) in enumerate(pairs):     # oldest pair first
+        beta = y.dot(r) * rho
+        _scaled_add_(r, s, al[i] - beta)
+    return r
 
 
 class LBFGS(Optimizer):
@@ -136,61 +183,53 @@ class LBFGS(Optimizer):
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if max_eval is None:
-            max_eval = max_iter * 5 // 4
-        defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
-                    "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,
-                    "history_size": history_size, "line_search_fn": line_search_fn}
+        defaults = dict(lr=lr, max_iter=max_iter,
+                        max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
+                        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                        history_size=history_size, line_search_fn=line_search_fn)
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
-        self._numel_cache = None
+        self._flat_size = None
 
-    def _numel(self):
-        if self._numel_cache is None:
-            self._numel_cache = sum(2 * p.numel() if p.is_complex() else p.numel() for p in self._params)
-        return self._numel_cache
+    # The parameters seen as one flat real vector (complex ones as (real, imag) pairs).
 
-    def _gather_flat_grad(self):
-        from .. import cat, view_as_real, zeros
-        views = []
-        for p in self._params:
-            if p.grad is None:
-                view = zeros(p.numel(), dtype=p.dtype, device=p.device)
-            else:
-                view = p.grad.view(-1)
-            if view.is_complex():
-                view = view_as_real(view).view(-1)
-            views.append(view)
-        return cat(views, 0)
-
-    def _add_grad(self, step_size, update):
+    def _real_views(self):
         from .. import view_as_real
-        offset = 0
-        step_size = _num(step_size)
+        return [view_as_real(p) if p.is_complex() else p for p in self._params]
+
+    def _flat_numel(self):
+        if self._flat_size is None:
+            self._flat_size = sum(p.numel() for p in self._real_views())
+        return self._flat_size
+
+    def _flat_grad(self):
+        from .. import cat, view_as_real, zeros
+        pieces = []
         for p in self._params:
-            if p.is_complex():
-                p = view_as_real(p)
-            numel = p.numel()
-            _add_(p, update[offset:offset + numel].view_as(p), step_size)
-            offset += numel
-        if offset != self._numel():
-            raise AssertionError(f"Expected offset {offset} to equal {self._numel()}")
+            g = zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None else p.grad.view(-1)
+            pieces.append(view_as_real(g).view(-1) if g.is_complex() else g)
+        return cat(pieces, 0)
 
-    def _clone_param(self):
-        return [p.clone() for p in self._params]
+    def _move(self, step, direction):
+        """params += step * direction, `direction` being flat."""
+        start = 0
+        for p in self._real_views():
+            stop = start + p.numel()
+            _scaled_add_(p, direction[start:stop].view_as(p), step)
+            start = stop
+        if start != self._flat_numel():
+            raise AssertionError(f"Expected offset {start} to equal {self._flat_numel()}")
 
-    def _set_param(self, params_data):
-        for p, pdata in zip(self._params, params_data):
-            p.copy_(pdata)
-
-    def _directional_evaluate(self, closure, x, t, d):
-        self._add_grad(t, d)
+    def _loss_and_grad_at(self, closure, origin, step, direction):
+        """Loss and flat gradient at origin + step * direction; the parameters are put back."""
+        self._move(step, direction)
         loss = float(closure())
-        flat_grad = self._gather_flat_grad()
-        self._set_param(x)
-        return loss, flat_grad
+        grad = self._flat_grad()
+        for p, saved in zip(self._params, origin):
+            p.copy_(saved)
+        return loss, grad
 
     def step(self, closure):
         """Perform a single optimization step (closure: reevaluates the model, returns the loss)."""
@@ -198,120 +237,95 @@ class LBFGS(Optimizer):
             return self._step(closure)
 
     def _step(self, closure):
-        from .. import mul
         if len(self.param_groups) != 1:
             raise AssertionError(f"Expected exactly one param_group, but got {len(self.param_groups)}")
         closure = enable_grad()(closure)
         group = self.param_groups[0]
-        lr = _num(group["lr"])
-        max_iter = group["max_iter"]
-        max_eval = group["max_eval"]
-        tolerance_grad = group["tolerance_grad"]
-        tolerance_change = group["tolerance_change"]
-        line_search_fn = group["line_search_fn"]
-        history_size = group["history_size"]
+        lr = group["lr"]
+        if isinstance(lr, Tensor) and lr.dim() != 0:
+            lr = lr.squeeze()       # a 1-element tensor lr stays a tensor, as in torch
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 
-        # NOTE: LBFGS has only global state, but we register it as state for the first param
+        # LBFGS has one global state; torch files it under the first parameter so that
+        # load_state_dict casts its tensors like that parameter.
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
+
         orig_loss = closure()
         loss = float(orig_loss)
-        current_evals = 1
+        flat_grad = self._flat_grad()
+        evals = 1
         state["func_evals"] += 1
-        flat_grad = self._gather_flat_grad()
-        opt_cond = flat_grad.abs().max() <= tolerance_grad
-        if opt_cond:
+        if flat_grad.abs().max() <= tolerance_grad:
             return orig_loss
-        d = state.get("d")
-        t = state.get("t")
-        old_dirs = state.get("old_dirs")
-        old_stps = state.get("old_stps")
-        ro = state.get("ro")
-        H_diag = state.get("H_diag")
-        prev_flat_grad = state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
-        n_iter = 0
-        while n_iter < max_iter:
-            n_iter += 1
+
+        d, t, H_diag = state.get("d"), state.get("t"), state.get("H_diag")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        for n_iter in range(1, max_iter + 1):
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
+            first = state["n_iter"] == 1
+            if first:               # no curvature known yet: steepest descent
                 d = flat_grad.neg()
-                old_dirs, old_stps, ro = [], [], []
-                H_diag = 1
+                old_dirs, old_stps, ro, H_diag = [], [], [], 1
             else:
-                y = flat_grad.sub(prev_flat_grad)
+                y = flat_grad - prev_flat_grad
                 s = d.mul(t)
                 ys = y.dot(s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
+                if ys > _MIN_CURVATURE:
+                    if len(old_dirs) == history_size:   # forget the oldest pair
+                        del old_dirs[0], old_stps[0], ro[0]
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
                     H_diag = ys / y.dot(y)
-                num_old = len(old_dirs)
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                al = state["al"]
-                q = flat_grad.neg()
-                for i in range(num_old - 1, -1, -1):
-                    al[i] = old_stps[i].dot(q) * ro[i]
-                    _add_(q, old_dirs[i], -_num(al[i]))
-                d = r = mul(q, H_diag)
-                for i in range(num_old):
-                    be_i = old_dirs[i].dot(r) * ro[i]
-                    _add_(r, old_stps[i], _num(al[i] - be_i))
+                al = state.setdefault("al", [None] * history_size)
+                d = _two_loop_direction(flat_grad, old_dirs, old_stps, ro, H_diag, al)
+
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.clone()
             else:
                 prev_flat_grad.copy_(flat_grad)
             prev_loss = loss
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr
-            else:
-                t = lr
+
+            # The very first step is capped at unit length in the l1 sense of the gradient,
+            # since nothing yet tells how far the steepest-descent direction is good for.
+            t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr if first else lr
             gtd = flat_grad.dot(d)
-            if gtd > -tolerance_change:
+            if gtd > -tolerance_change:     # not a descent direction (any more)
                 break
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                if line_search_fn != "strong_wolfe":
-                    raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = self._clone_param()
 
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(closure, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = flat_grad.abs().max() <= tolerance_grad
-            else:
-                self._add_grad(t, d)
+            spent = 0
+            if line_search_fn is None:
+                self._move(t, d)
+                # torch skips the evaluation after the last iteration: in a stochastic setting
+                # its value would not be used
                 if n_iter != max_iter:
-                    with enable_grad():
-                        loss = closure()
-                    loss = float(loss)
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = flat_grad.abs().max() <= tolerance_grad
-                    ls_func_evals = 1
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
-            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                    loss = float(closure())
+                    flat_grad = self._flat_grad()
+                    spent = 1
+            elif line_search_fn != "strong_wolfe":
+                raise RuntimeError("only 'strong_wolfe' is supported")
+            else:
+                origin = [p.clone() for p in self._params]
+                found, spent = _wolfe_line_search(
+                    lambda step: self._loss_and_grad_at(closure, origin, step, d), d,
+                    _Probe(0, loss, flat_grad, gtd), t, max_eval - evals)
+                t, loss, flat_grad = found.step, found.loss, found.grad
+                self._move(t, d)
+            evals += spent
+            state["func_evals"] += spent
+
+            if n_iter == max_iter or evals >= max_eval:
                 break
-            if d.mul(t).abs().max() <= tolerance_change:
+            if spent and flat_grad.abs().max() <= tolerance_grad:
                 break
-            if abs(loss - prev_loss) < tolerance_change:
+            if d.mul(t).abs().max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                 break
-        state["d"] = d
-        state["t"] = t
-        state["old_dirs"] = old_dirs
-        state["old_stps"] = old_stps
-        state["ro"] = ro
-        state["H_diag"] = H_diag
-        state["prev_flat_grad"] = prev_flat_grad
-        state["prev_loss"] = prev_loss
+
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
