@@ -138,6 +138,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 @functional
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    reduction = reduction_name(reduction=reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _pointwise_loss("huber", _HUBER, input, target, reduction, float(delta), weight)
 
 
@@ -508,10 +511,27 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _SOFT_MARGIN[reduction](input, target, reduction)
 
 
+def _margin_frames(input, kernel):
+    """torch's shape check of multi_margin_loss and multilabel_margin_loss: (frames, classes) of a
+    0-d, 1-d or 2-d input."""
+    nd = input.dim()
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: %s"
+                           % list(input.shape))
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError('"%s" not implemented for \'%s\'' % (kernel, input.dtype._legacy))
+    return (input.shape[0] if nd == 2 else 1), (input.shape[-1] if nd else 1)
+
+
+def _long_target(target):
+    if target.dtype is not D.int64:
+        raise RuntimeError("expected scalar type Long but found %s" % target.dtype._legacy)
+
+
 def _multi_margin_impl(input, target, weight, p, margin, reduction):
-    x = input[None] if input.ndim == 1 else input
-    t = (target[None] if target.ndim == 0 else target).astype(jnp.int32)
-    C = x.shape[-1]
+    C = input.shape[-1] if input.ndim else 1
+    x = input.reshape(-1, C)
+    t = target.reshape(-1).astype(jnp.int32)
     xy = jnp.take_along_axis(x, t[:, None], axis=1)
     z = margin - xy + x
     z = jnp.where(z > 0, z, 0)      # torch's kernel adds z only where z > 0: no gradient at 0
@@ -521,7 +541,7 @@ def _multi_margin_impl(input, target, weight, p, margin, reduction):
         z = z * weight[t][:, None]
     z = jnp.where(jnp.arange(C)[None, :] == t[:, None], 0, z)
     loss = jnp.sum(z, axis=1) / C
-    if input.ndim == 1:
+    if input.ndim <= 1:
         loss = loss[0]
     return _reduce(loss, reduction)
 
@@ -537,14 +557,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    nframe, dim = _margin_frames(input, "multi_margin_loss_cpu_kernel")
+    if not (target.dim() <= 1 and target.numel() == nframe):
+        raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           "samples (batch size). Expected target size [%d], but got %s. Input has shape %s."
+                           % (nframe, list(target.shape), list(input.shape)))
+    if weight is not None and weight.numel() != dim:
+        raise RuntimeError("inconsistent weight size, expected %d but got %s" % (dim, list(weight.shape)))
+    _long_target(target)
     _no_grad_arg(weight, "multi_margin_loss")
     return _MULTI_MARGIN[reduction](input, target, weight, int(p), float(margin), reduction)
 
 
 def _multilabel_margin_impl(input, target, reduction):
-    x = input[None] if input.ndim == 1 else input
-    t = target[None] if target.ndim == 1 else target
-    C = x.shape[-1]
+    C = input.shape[-1] if input.ndim else 1
+    x = input.reshape(-1, C)
+    t = target.reshape(-1, C)
     valid = jnp.cumprod(t >= 0, axis=1).astype(bool)          # targets up to the first -1
     safe = jnp.where(valid, t, 0).astype(jnp.int32)
     is_target = jnp.zeros(x.shape, bool).at[jnp.arange(x.shape[0])[:, None], safe].max(valid)
@@ -553,7 +581,7 @@ def _multilabel_margin_impl(input, target, reduction):
     hinge = jnp.where(hinge > 0, hinge, 0)      # as multi_margin: only z > 0 counts
     mask = valid[:, :, None] & ~is_target[:, None, :]
     loss = jnp.sum(jnp.where(mask, hinge, 0), axis=(1, 2)) / C
-    if input.ndim == 1:
+    if input.ndim <= 1:
         loss = loss[0]
     return _reduce(loss, reduction)
 
@@ -566,6 +594,11 @@ _MULTILABEL_MARGIN = _three("multilabel_margin_loss", _multilabel_margin_impl, "
 @functional
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = reduction_name(size_average, reduce, reduction)
+    nframe, dim = _margin_frames(input, "multilabel_margin_loss_forward_out_frame")
+    if not (target.dim() <= 1 and target.numel() == dim if input.dim() <= 1 else
+            target.dim() == 2 and tuple(target.shape) == (nframe, dim)):
+        raise RuntimeError("inconsistent target size: %s for input of size: %s" % (list(target.shape), list(input.shape)))
+    _long_target(target)
     return _MULTILABEL_MARGIN[reduction](input, target, reduction)
 
 
