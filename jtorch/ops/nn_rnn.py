@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import _promotion as P
+from . import _torch_grads as T
 from .nn_common import F
 from ._registry import TORCH, op
 
@@ -43,7 +44,7 @@ def _cell(mode, x_proj, h, c, w_hh, b_hh, w_hr):
         n = jnp.tanh(in_ + r * hn)
         return (h - n) * z + n, c
     pre = x_proj + hh
-    return (jnp.tanh(pre) if mode == "RNN_TANH" else jnp.maximum(pre, 0)), c
+    return (jnp.tanh(pre) if mode == "RNN_TANH" else T.relu(pre)), c
 
 
 def _reverse_within(x, lengths):
@@ -163,7 +164,7 @@ def _rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh):
     name="_rnn_relu_cell")
 def _rnn_relu_cell(input, hx, w_ih, w_hh, b_ih, b_hh):
     gi, gh = _cell_proj(input, hx, w_ih, w_hh, b_ih, b_hh)
-    return jnp.maximum(gi + gh, 0)
+    return T.relu(gi + gh)
 
 
 @op(tensors="input hx w_ih w_hh b_ih b_hh", promote=P.keep, node="AddBackward0", function=False, method=False,

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from . import _nodes as N
 from . import _promotion as P
+from . import _torch_grads as T
 from ._registry import METHODS, op
 
 # -- binary arithmetic -------------------------------------------------------------------------
@@ -117,12 +118,12 @@ def atan2(input, other):
 
 @op(tensors="input other", promote=P.promote, node="MaximumBackward0")
 def maximum(input, other):
-    return jnp.maximum(input, other)
+    return T.maximum(input, other)
 
 
 @op(tensors="input other", promote=P.promote, node="MinimumBackward0")
 def minimum(input, other):
-    return jnp.minimum(input, other)
+    return T.minimum(input, other)
 
 
 @op(tensors="input other", promote=P.promote, node="FmaxBackward0")
@@ -270,13 +271,10 @@ def __invert__(input):
 # -- unary math ----------------------------------------------------------------------------------
 # (name, jax function, promotion, node name or None for PyTorch's default, aliases)
 
-def _relu(x):
-    # where, not maximum: torch's gradient at exactly 0 is 0 (maximum's would be 0.5); NaN stays NaN
-    return jnp.where(x > 0, x, jnp.where(jnp.isnan(x), x, jnp.zeros_like(x)))
-
-
 def _sign(x):
-    return x if x.dtype == jnp.bool_ else jnp.sign(x)
+    if x.dtype == jnp.bool_:
+        return x
+    return jnp.sign(x) if jnp.iscomplexobj(x) else T.sign(x)
 
 
 def _digamma(x):
@@ -291,7 +289,7 @@ def _square(x):
 
 _UNARY = [
     ("neg", jnp.negative, P.promote, "NegBackward0", ("negative",)),
-    ("abs", jnp.abs, P.promote, "AbsBackward0", ("absolute",)),
+    ("abs", T.abs, P.promote, "AbsBackward0", ("absolute",)),
     ("sign", _sign, P.promote, "SignBackward0", ()),
     ("sgn", _sign, P.promote, "SgnBackward0", ()),
     ("exp", jnp.exp, P.to_float, "ExpBackward0", ()),
@@ -317,7 +315,7 @@ _UNARY = [
     ("acosh", jnp.arccosh, P.to_float, "AcoshBackward0", ("arccosh",)),
     ("atanh", jnp.arctanh, P.to_float, "AtanhBackward0", ("arctanh",)),
     ("sigmoid", jax.nn.sigmoid, P.to_float, "SigmoidBackward0", ()),
-    ("relu", _relu, P.promote, "ReluBackward0", ()),
+    ("relu", T.relu, P.promote, "ReluBackward0", ()),
     ("floor", jnp.floor, P.promote, "FloorBackward0", ()),
     ("ceil", jnp.ceil, P.promote, "CeilBackward0", ()),
     ("trunc", jnp.trunc, P.promote, "TruncBackward0", ("fix",)),
@@ -380,23 +378,34 @@ def _clamp_node(arrays, inputs):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    # where, not maximum/minimum: torch passes the gradient to the input on the bounds themselves
-    out = input
+    # where, not maximum/minimum: torch passes the gradient to the input on the bounds themselves,
+    # and to nothing where the input is NaN (its mask is min <= x <= max)
+    inside = _within(input, min, max)
+    out = jnp.where(inside, input, jax.lax.stop_gradient(input))
     if min is not None:
-        out = jnp.where(out < min, min, out)
+        out = jnp.where(input < min, min, out)
     if max is not None:
-        out = jnp.where(out > max, max, out)
+        out = jnp.where(input > max, max, out)
     return out
+
+
+def _within(x, low, high):
+    inside = jnp.ones(jnp.shape(x), bool)
+    if low is not None:
+        inside = inside & (x >= low)
+    if high is not None:
+        inside = inside & (x <= high)
+    return inside
 
 
 @op(tensors="input min", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMinBackward1", "ClampMinBackward0"))
 def clamp_min(input, min):
-    return jnp.where(input < min, min, input)
+    return T.clamp_min(input, min)
 
 
 @op(tensors="input max", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMaxBackward1", "ClampMaxBackward0"))
 def clamp_max(input, max):
-    return jnp.where(input > max, max, input)
+    return jnp.where(input > max, max, jnp.where(input <= max, input, jax.lax.stop_gradient(input)))
 
 
 @op(tensors="condition input other", promote=P.promote, promote_args="input other", node="WhereBackward0")

@@ -10,6 +10,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from . import _nodes as N
 from . import _promotion as P
+from . import _torch_grads as T
 from ._registry import METHODS, TORCH, op
 
 
@@ -117,9 +118,13 @@ def _max_min(name, reduce, arg):
         (axis,) = _dims(dim, input.ndim) or (0,)
         if input.ndim == 0:
             return input, jnp.zeros((), jnp.int64)
-        values = reduce(input, axis=axis, keepdims=keepdim)
-        indices = arg(input, axis=axis, keepdims=keepdim).astype(jnp.int64)
-        return values, indices
+        # the values are read at the indices, so the gradient goes to that one element of a tie
+        # (torch's rule), not shared among the ties as jnp.max's would be
+        indices = arg(input, axis=axis, keepdims=True)
+        values = jnp.take_along_axis(input, indices, axis=axis)
+        if not keepdim:
+            values, indices = jnp.squeeze(values, axis), jnp.squeeze(indices, axis)
+        return values, indices.astype(jnp.int64)
     impl.__name__ = name
     return impl
 
@@ -133,9 +138,9 @@ def _returns_values_indices(name):
 
 
 max = op(node=N.by_static(0, "MaxBackward0", "MaxBackward1", _DIM_GIVEN), returns=_returns_values_indices("max"))(
-    _max_min("max", jnp.max, jnp.argmax))
+    _max_min("max", T.max_all, jnp.argmax))
 min = op(node=N.by_static(0, "MinBackward0", "MinBackward1", _DIM_GIVEN), returns=_returns_values_indices("min"))(
-    _max_min("min", jnp.min, jnp.argmin))
+    _max_min("min", T.min_all, jnp.argmin))
 
 
 def _with_binary_overload(reduce, binary_name):

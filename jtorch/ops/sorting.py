@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype as D
 from . import _nodes as N
 from . import _promotion as P
+from . import _torch_grads as T
 from ._registry import METHODS, TORCH, op
 from .reduction import _dims, values_indices
 
@@ -109,8 +110,8 @@ def _median(input, dim, keepdim, ignore_nan):
         flat = input.reshape(-1)
         if flat.size == 0:
             return jnp.full((), jnp.nan, input.dtype)
-        values, _ = _median(flat, 0, False, ignore_nan)
-        return values
+        # torch shares the gradient of a whole-tensor median among the elements equal to it
+        return (_MEDIAN_ALL_IGNORING_NAN if ignore_nan else _MEDIAN_ALL)(flat)
     axis = _axis(dim, input.ndim)
     if input.ndim and input.shape[axis] == 0:
         raise IndexError("median(): Expected reduction dim %d to have non-zero size." % dim)
@@ -124,6 +125,10 @@ def _median(input, dim, keepdim, ignore_nan):
             position = jnp.where(nans > 0, n - 1, (n - 1) // 2)
         return _pick(input, dim, keepdim, position)
     return _pick(input, dim, keepdim, (n - 1) // 2)
+
+
+_MEDIAN_ALL = T.spread_reduce(lambda flat: _median(flat, 0, False, False)[0])
+_MEDIAN_ALL_IGNORING_NAN = T.spread_reduce(lambda flat: _median(flat, 0, False, True)[0])
 
 
 @op(node=N.by_static(0, "MedianBackward1", "MedianBackward0", (None,)), returns=_median_returns)
