@@ -1,9 +1,23 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (torch's semantics,
-keys and reprs, including ModuleList's folding of repeated children into `(0-3): 4 x ...`)."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict.
+
+torch's behaviour is the spec, including the parts that surprise, which we keep on purpose:
+- Sequential and ModuleList address children by position (negative from the end). Slicing a
+  Sequential keeps the children's keys (`s[1:]` has keys '1', '2'); slicing a ModuleList numbers
+  them afresh. Deleting renumbers every key, a named Sequential's names included.
+- `insert` moves children up key by key ('2' -> '3', '1' -> '2', ...), so on a Sequential with
+  named children, or a ModuleList given a negative index, it fails with KeyError part way, as
+  torch does. ModuleList.insert does no range check: a large index leaves a gap in the keys.
+- ParameterList keeps its length in `_size` and ParameterDict its key order in `_keys`; the values
+  themselves are attributes named by position or key (a Parameter is registered as one, anything
+  else is a plain attribute). Pickles hold exactly these, so they load in torch and back.
+- ParameterDict records a key before checking that it is a string, and reads a plain dict given to
+  `update` in sorted key order (an OrderedDict, a ParameterDict or a list of pairs keep theirs).
+"""
 import operator
+import warnings
 from collections import OrderedDict
-from collections import abc as container_abcs
-from itertools import chain, islice
+from collections.abc import Iterable, Mapping
+from itertools import chain, groupby
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
@@ -12,121 +26,141 @@ from .module import Module, typename
 __all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
-def _addindent(s_, num_spaces):
-    s = s_.split("\n")
-    if len(s) == 1:
-        return s_
-    first = s.pop(0)
-    return first + "\n" + "\n".join((num_spaces * " ") + line for line in s)
-
-
-def _abs_index(container, idx):
+def _position(idx, size):
+    """idx (anything with __index__) as a position in 0..size-1; negative counts from the end."""
     idx = operator.index(idx)
-    if not -len(container) <= idx < len(container):
-        raise IndexError("index %d is out of range" % idx)
-    return str(idx + len(container) if idx < 0 else idx)
+    if idx < -size or idx >= size:
+        raise IndexError(f"index {idx} is out of range")
+    return idx + size if idx < 0 else idx
+
+
+def _renumber(container):
+    """Keys back to '0'..'n-1' in order, after a deletion."""
+    container._modules = OrderedDict((str(i), m) for i, m in enumerate(container._modules.values()))
+
+
+def _make_room(modules, index, count):
+    """Free key str(index) by moving the children keyed str(index)..str(count-1) one key up, top
+    first: the only new key is str(count), so the dict's order is that of the positions."""
+    for dst in range(count, index, -1):
+        modules[str(dst)] = modules[str(dst - 1)]
+
+
+def _without_indices(names):
+    """dir() of an indexed container: children '0', '1'... are not attribute names to offer."""
+    return [name for name in names if not name.isdigit()]
+
+
+def _indent_tail(text, spaces):
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * spaces + line for line in rest])
+
+
+def _checked_pairs(items, owner):
+    """(key, value) from each element of `items`, which must be a pair; checked one at a time, so
+    the elements before a bad one are already stored when it raises (dict.update does the same)."""
+    for j, item in enumerate(items):
+        if not isinstance(item, Iterable):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is{type(item).__name__}")
+        if len(item) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(item)}; 2 is required")
+        yield item[0], item[1]
+
+
+_CONTAINER_DEPRECATED = ("`nn.Container` is deprecated. All of its functionality is now implemented "
+                         "in `nn.Module`. Subclass that instead.")
 
 
 class Container(Module):
+    """Deprecated, as in torch: making one (or subclassing it) warns with FutureWarning."""
+
+    def __init_subclass__(cls, **kwargs):
+        warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init_subclass__(**kwargs)
+
     def __init__(self, **kwargs):
+        if type(self) is Container:
+            warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
         super().__init__()
-        for key, value in kwargs.items():
-            self.add_module(key, value)
+        for name, module in kwargs.items():
+            self.add_module(name, module)
+
+
+def _check_factor(seq, factor):
+    if not isinstance(factor, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(factor)}")
+    if factor <= 0:
+        raise ValueError(f"Non-positive multiplication factor {factor} for {type(seq)}")
+
+
+def _check_sequential(other):
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
 
 
 class Sequential(Module):
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
+            named = args[0].items()
         else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
+            named = ((str(i), module) for i, module in enumerate(args))
+        for name, module in named:
+            self.add_module(name, module)
 
-    def _get_item_by_idx(self, iterator, idx):
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError("index %d is out of range" % idx)
-        return next(islice(iterator, idx % size, None))
+    def _key_at(self, idx):
+        # children may have names (an OrderedDict), so a position is found by counting keys
+        return list(self._modules)[_position(idx, len(self))]
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._get_item_by_idx(self._modules.values(), idx)
+            kept = list(self._modules.items())[idx]      # keys kept as they are
+            return self.__class__(OrderedDict(kept))
+        return self._modules[self._key_at(idx)]
 
     def __setitem__(self, idx, module):
-        key = self._get_item_by_idx(self._modules.keys(), idx)
-        return setattr(self, key, module)
+        setattr(self, self._key_at(idx), module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
-        else:
-            delattr(self, self._get_item_by_idx(self._modules.keys(), idx))
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+        doomed = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
+        for name in doomed:
+            delattr(self, name)
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
 
-    def __add__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but %s is given."
-                             % str(type(other)))
-        ret = Sequential()
-        for layer in chain(self, other):
-            ret.append(layer)
-        return ret
+    def __iter__(self):
+        return iter(self._modules.values())
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+    def __dir__(self):
+        return _without_indices(super().__dir__())
+
+    def __add__(self, other):
+        _check_sequential(other)
+        return Sequential(*self, *other)
 
     def __iadd__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but %s is given."
-                             % str(type(other)))
-        offset = len(self)
-        for i, module in enumerate(other):
-            self.add_module(str(i + offset), module)
+        _check_sequential(other)
+        for i, module in enumerate(other, start=len(self)):
+            self.add_module(str(i), module)
         return self
 
     def __mul__(self, other):
-        if not isinstance(other, int):
-            raise TypeError("unsupported operand type(s) for *: %s and %s" % (type(self), type(other)))
-        if other <= 0:
-            raise ValueError("Non-positive multiplication factor %d for %s" % (other, type(self)))
-        combined = Sequential()
-        offset = 0
-        for _ in range(other):
-            for module in self:
-                combined.add_module(str(offset), module)
-                offset += 1
-        return combined
+        _check_factor(self, other)
+        return Sequential(*(list(self) * other))
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        return self.__mul__(other)
 
     def __imul__(self, other):
-        if not isinstance(other, int):
-            raise TypeError("unsupported operand type(s) for *: %s and %s" % (type(self), type(other)))
-        if other <= 0:
-            raise ValueError("Non-positive multiplication factor %d for %s" % (other, type(self)))
+        _check_factor(self, other)
         n = len(self)
-        offset = n
-        for _ in range(other - 1):
+        for copy in range(1, other):
+            # the originals are read by key '0'..'n-1': a named Sequential raises KeyError
             for i in range(n):
-                self.add_module(str(i + offset), self._modules[str(i)])
-            offset += n
+                self.add_module(str(copy * n + i), self._modules[str(i)])
         return self
-
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def forward(self, input):
         for module in self:
@@ -139,21 +173,24 @@ class Sequential(Module):
 
     def insert(self, index, module):
         if not isinstance(module, Module):
-            raise AssertionError("module should be of type: %s" % Module)
+            raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
         if not -n <= index <= n:
-            raise IndexError("Index out of range: %d" % index)
-        if index < 0:
-            index += n
-        for i in range(n, index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
+            raise IndexError(f"Index out of range: {index}")
+        index = index + n if index < 0 else index
+        _make_room(self._modules, index, n)
         self._modules[str(index)] = module
         return self
 
     def extend(self, sequential):
-        for layer in sequential:
-            self.append(layer)
+        for module in sequential:
+            self.append(module)
         return self
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
 
 
 class ModuleList(Module):
@@ -162,21 +199,26 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
+    def _key_of(self, idx):
+        return str(_position(idx, len(self)))
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[_abs_index(self, idx)]
+            kept = list(self._modules.values())[idx]     # numbered afresh
+            return self.__class__(kept)
+        return self._modules[self._key_of(idx)]
 
     def __setitem__(self, idx, module):
-        return setattr(self, _abs_index(self, idx), module)
+        setattr(self, self._key_of(idx), module)
 
     def __delitem__(self, idx):
         if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
+            doomed = [str(i) for i in range(len(self._modules))[idx]]
         else:
-            delattr(self, _abs_index(self, idx))
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+            doomed = [self._key_of(idx)]
+        for name in doomed:
+            delattr(self, name)
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
@@ -184,40 +226,30 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __dir__(self):
+        return _without_indices(super().__dir__())
+
     def __iadd__(self, modules):
         return self.extend(modules)
 
     def __add__(self, other):
-        combined = ModuleList()
-        for i, module in enumerate(chain(self, other)):
-            combined.add_module(str(i), module)
-        return combined
+        return ModuleList(list(chain(self, other)))
 
     def __repr__(self):
-        reprs = [repr(item) for item in self]
-        if not reprs:
+        """One line per run of equal children: `(2-4): 3 x Linear(...)` (torch folds them too)."""
+        children = [repr(module) for module in self]
+        if not children:
             return self._get_name() + "()"
-        spans, blocks = [[0, 0]], [reprs[0]]
-        for i, r in enumerate(reprs[1:], 1):
-            if r == blocks[-1]:
-                spans[-1][1] += 1
-                continue
-            spans.append([i, i])
-            blocks.append(r)
-        lines = []
-        for (start, end), b in zip(spans, blocks):
-            local = "(%d): %s" % (start, b)
-            if start != end:
-                local = "(%d-%d): %d x %s" % (start, end, end - start + 1, b)
-            lines.append(_addindent(local, 2))
+        lines, start = [], 0
+        for text, run in groupby(children):
+            count = len(list(run))
+            label = f"({start}): " if count == 1 else f"({start}-{start + count - 1}): {count} x "
+            lines.append(_indent_tail(label + text, 2))
+            start += count
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
     def insert(self, index, module):
-        for i in range(len(self._modules), index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
+        _make_room(self._modules, index, len(self._modules))
         self._modules[str(index)] = module
 
     def append(self, module):
@@ -225,17 +257,16 @@ class ModuleList(Module):
         return self
 
     def pop(self, key):
-        v = self[key]
+        module = self[key]
         del self[key]
-        return v
+        return module
 
     def extend(self, modules):
-        if not isinstance(modules, container_abcs.Iterable):
+        if not isinstance(modules, Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got "
                             + type(modules).__name__)
-        offset = len(self)
-        for i, module in enumerate(modules):
-            self.add_module(str(offset + i), module)
+        for i, module in enumerate(modules, start=len(self)):
+            self.add_module(str(i), module)
         return self
 
 
@@ -267,9 +298,9 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def pop(self, key):
-        v = self[key]
+        module = self[key]
         del self[key]
-        return v
+        return module
 
     def keys(self):
         return self._modules.keys()
@@ -281,21 +312,15 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules):
-        if not isinstance(modules, container_abcs.Iterable):
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(modules).__name__)
-        if isinstance(modules, (OrderedDict, ModuleDict, container_abcs.Mapping)):
-            for key, module in modules.items():
-                self[key] = module
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, "
+                            "but got " + type(modules).__name__)
+        if isinstance(modules, (ModuleDict, Mapping)):
+            pairs = modules.items()
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, container_abcs.Iterable):
-                    raise TypeError("ModuleDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(m).__name__)
-                if not len(m) == 2:
-                    raise ValueError("ModuleDict update sequence element #" + str(j) + " has length "
-                                     + str(len(m)) + "; 2 is required")
-                self[m[0]] = m[1]
+            pairs = _checked_pairs(modules, "ModuleDict")
+        for key, module in pairs:
+            self[key] = module
 
 
 def _param_line(key, p, type_text):
@@ -307,6 +332,11 @@ def _param_line(key, p, type_text):
     return "  (%s): Object of type: %s" % (key, type(p).__name__)
 
 
+def _as_parameter(value):
+    """A plain tensor stored in a parameter container becomes a Parameter; other values stay."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
+
+
 class ParameterList(Module):
     def __init__(self, values=None):
         super().__init__()
@@ -314,41 +344,40 @@ class ParameterList(Module):
         if values is not None:
             self += values
 
+    def _key_of(self, idx):
+        return str(_position(idx, len(self)))
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            start, stop, step = idx.indices(len(self))
-            out = self.__class__()
-            for i in range(start, stop, step):
-                out.append(self[i])
-            return out
-        return getattr(self, _abs_index(self, idx))
+            part = self.__class__()
+            part.extend(self[i] for i in range(*idx.indices(len(self))))
+            return part
+        return getattr(self, self._key_of(idx))
 
     def __setitem__(self, idx, param):
-        idx = _abs_index(self, idx)
-        if isinstance(param, Tensor) and not isinstance(param, Parameter):
-            param = Parameter(param)
-        return setattr(self, idx, param)
+        key = self._key_of(idx)
+        setattr(self, key, _as_parameter(param))
 
     def __len__(self):
         return self._size
 
     def __iter__(self):
-        return iter(self[i] for i in range(len(self)))
+        return (self[i] for i in range(len(self)))
 
     def __iadd__(self, parameters):
         return self.extend(parameters)
 
     def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
+        return _without_indices(super().__dir__())
 
     def append(self, value):
-        new_idx = len(self)
+        # the new slot must exist before __setitem__ range-checks its index
         self._size += 1
-        self[new_idx] = value
+        self[self._size - 1] = value
         return self
 
     def extend(self, values):
-        if not isinstance(values, container_abcs.Iterable) or isinstance(values, Tensor):
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
             raise TypeError("ParameterList.extend should be called with an iterable, but got "
                             + type(values).__name__)
         for value in values:
@@ -369,26 +398,23 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def _key_to_attr(self, key):
+    def _attr_name(self, key):
         if not isinstance(key, str):
             raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string "
-                            "(type is '%s'). Open an issue on github if you need non-string keys."
-                            % type(key).__name__)
+                            f"(type is '{type(key).__name__}'). Open an issue on github if you need "
+                            "non-string keys.")
         return key
 
     def __getitem__(self, key):
-        return getattr(self, self._key_to_attr(key))
+        return getattr(self, self._attr_name(key))
 
     def __setitem__(self, key, value):
-        self._keys[key] = None
-        attr = self._key_to_attr(key)
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            value = Parameter(value)
-        setattr(self, attr, value)
+        self._keys[key] = None      # before the check, as in torch: a rejected key stays listed
+        setattr(self, self._attr_name(key), _as_parameter(value))
 
     def __delitem__(self, key):
         del self._keys[key]
-        delattr(self, self._key_to_attr(key))
+        delattr(self, self._attr_name(key))
 
     def __len__(self):
         return len(self._keys)
@@ -399,11 +425,12 @@ class ParameterDict(Module):
     def __reversed__(self):
         return reversed(self._keys)
 
-    def copy(self):
-        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
-
     def __contains__(self, key):
         return key in self._keys
+
+    def copy(self):
+        # an OrderedDict, so that the copy keeps this order rather than sorting the keys
+        return ParameterDict(OrderedDict(self.items()))
 
     def setdefault(self, key, default=None):
         if key not in self:
@@ -411,55 +438,47 @@ class ParameterDict(Module):
         return self[key]
 
     def clear(self):
-        for k in self._keys.copy():
-            del self[k]
+        for key in list(self._keys):
+            del self[key]
 
     def pop(self, key):
-        v = self[key]
+        value = self[key]
         del self[key]
-        return v
+        return value
 
     def popitem(self):
-        k, _ = self._keys.popitem()
-        self._keys[k] = None
-        val = self[k]
-        del self[k]
-        return k, val
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
 
     def get(self, key, default=None):
         return self[key] if key in self else default
 
     def fromkeys(self, keys, default=None):
-        return ParameterDict((k, default) for k in keys)
+        return ParameterDict((key, default) for key in keys)
 
     def keys(self):
         return self._keys.keys()
 
     def items(self):
-        return ((k, self[k]) for k in self._keys)
+        return ((key, self[key]) for key in self._keys)
 
     def values(self):
-        return (self[k] for k in self._keys)
+        return (self[key] for key in self._keys)
 
     def update(self, parameters):
-        if not isinstance(parameters, container_abcs.Iterable):
+        if not isinstance(parameters, Iterable):
             raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, "
                             "but got " + type(parameters).__name__)
         if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for key, parameter in parameters.items():
-                self[key] = parameter
-        elif isinstance(parameters, container_abcs.Mapping):
-            for key, parameter in sorted(parameters.items()):
-                self[key] = parameter
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, container_abcs.Iterable):
-                    raise TypeError("ParameterDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(p).__name__)
-                if not len(p) == 2:
-                    raise ValueError("ParameterDict update sequence element #" + str(j) + " has length "
-                                     + str(len(p)) + "; 2 is required")
-                self[p[0]] = p[1]
+            pairs = _checked_pairs(parameters, "ParameterDict")
+        for key, value in pairs:
+            self[key] = value
 
     def extra_repr(self):
         return "\n".join(_param_line(k, p, typename) for k, p in self.items())
@@ -468,14 +487,14 @@ class ParameterDict(Module):
         raise RuntimeError("ParameterDict should not be called.")
 
     def __or__(self, other):
-        copy = self.copy()
-        copy.update(other)
-        return copy
+        merged = self.copy()
+        merged.update(other)
+        return merged
 
     def __ror__(self, other):
-        copy = other.copy()
-        copy.update(self)
-        return copy
+        merged = other.copy()
+        merged.update(self)
+        return merged
 
     def __ior__(self, other):
         self.update(other)
