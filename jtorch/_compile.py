@@ -28,6 +28,7 @@ tensor it touches swapped for a tracer; the program XLA builds is then replayed 
 """
 import functools
 import gc
+import types
 import warnings
 import weakref
 
@@ -106,34 +107,42 @@ class _NewState(Exception):
 # -- Python-level state of the objects a function reaches ------------------------------------------
 
 def _reachable_objects(fn, args, kwargs):
-    """Modules, optimizers and schedulers the function can reach: its arguments, `self`,
-    closure cells and the globals its code names (one level deep)."""
+    """Modules, optimizers and schedulers the function can reach: its arguments, `self` and its
+    attributes, closure cells and the globals its code names, following the functions found
+    there (a step that calls a helper that calls `opt.step()` reaches `opt`) to a bounded depth."""
     kinds = _stateful_kinds()
     found, seen = [], set()
 
-    def visit(obj):
+    def visit(obj, depth):
         if id(obj) in seen:
             return
         seen.add(id(obj))
         if isinstance(obj, kinds):
             found.append(obj)
-    target = getattr(fn, "__func__", fn)
-    if hasattr(fn, "__self__"):
-        visit(fn.__self__)
+        elif depth and isinstance(obj, types.MethodType):
+            visit(obj.__self__, depth - 1)
+            visit(obj.__func__, depth - 1)
+        elif depth and isinstance(obj, types.FunctionType):
+            g = obj.__globals__
+            for name in obj.__code__.co_names:
+                if name in g and not isinstance(g[name], types.ModuleType):
+                    visit(g[name], depth - 1)
+            for cell in obj.__closure__ or ():
+                try:
+                    visit(cell.cell_contents, depth - 1)
+                except ValueError:
+                    pass
+        elif depth and hasattr(obj, "__dict__") and not isinstance(obj, (type, types.ModuleType)):
+            for value in list(vars(obj).values()):    # a trainer object holding model and optimizer
+                if isinstance(value, kinds):
+                    visit(value, 0)
+    visit(fn, _REACH_DEPTH)
     for a in list(args) + list(kwargs.values()):
-        visit(a)
-    code = getattr(target, "__code__", None)
-    if code is not None:
-        g = getattr(target, "__globals__", {})
-        for name in code.co_names:
-            if name in g:
-                visit(g[name])
-        for cell in getattr(target, "__closure__", None) or ():
-            try:
-                visit(cell.cell_contents)
-            except ValueError:
-                pass
+        visit(a, 1)
     return found
+
+
+_REACH_DEPTH = 4
 
 
 _SCALARS = (int, float, bool, str, type(None))
@@ -197,15 +206,29 @@ def _submodules(module):
     return mods
 
 
+def _is_traced_lr(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _lr_slots(objects):
+    """The param groups whose learning rate is a Python number: the compiled program takes those
+    numbers as inputs, so a scheduler changing them between calls never retraces."""
+    from . import optim
+    return [g for obj in objects if isinstance(obj, optim.Optimizer)
+            for g in obj.param_groups if _is_traced_lr(g.get("lr"))]
+
+
 def _python_state(objects):
-    """A hashable snapshot of the Python values that steer the traced code."""
+    """A hashable snapshot of the Python values that steer the traced code (a numeric learning
+    rate is an input of the program instead, see _lr_slots)."""
     from . import nn, optim
     snap = []
     for obj in objects:
         if isinstance(obj, nn.Module):
             snap.append(tuple(m.training for m in _submodules(obj)))
         elif isinstance(obj, optim.Optimizer):
-            snap.append(tuple(_scalar_items({k: v for k, v in g.items() if k != "params"})
+            snap.append(tuple(_scalar_items({k: v for k, v in g.items()
+                                             if k != "params" and not (k == "lr" and _is_traced_lr(v))})
                               for g in obj.param_groups))
         else:
             snap.append(_scalar_items(vars(obj)))
@@ -303,6 +326,9 @@ class CompiledFunction:
         except _NeedsEager as e:
             self._warn("eager", "%s; this call runs eagerly" % e)
             self.eager_keys.add(key)
+            if len(self.eager_keys) > _MAX_GUARD_RETRACES:
+                # the guards keep changing and each new trace needs eager: stop tracing
+                self.always_eager = True
             _STATS["eager_fallbacks"] += 1
             return self.fn(*args, **kwargs)
         except _NewState as e:
@@ -335,16 +361,20 @@ class CompiledFunction:
         python_before = _python_state(objects)
         fn = self.fn
         n_state = len(state)
+        entry.lr_groups = _lr_slots(objects)
 
-        def pure(seed, *values):
+        def pure(seed, lrs, *values):
             from .ops import random as R
             first = not hasattr(entry, "escaped")
             state_values, arg_values = values[:n_state], values[n_state:]
             saved = [(t, t._data, t._host) for t in state]
+            saved_lrs = [g["lr"] for g in entry.lr_groups]
             rec = _Recorder()
             if first:
                 _STATS["traces"] += 1
             try:
+                for g, lr in zip(entry.lr_groups, lrs):
+                    g["lr"] = lr
                 for t, v in zip(state, state_values):
                     t._data, t._host = v, None
                     t._vbox[0] += 1          # views of state re-read their (traced) base
@@ -360,6 +390,9 @@ class CompiledFunction:
                     out = fn(*a, **kw)
                     out_leaves, out_treedef = _tensor_leaves(out)
                     del a, kw, new_leaves
+                if any(g["lr"] is not lr for g, lr in zip(entry.lr_groups, lrs)):
+                    raise _NeedsEager("it sets a learning rate (a scheduler stepping inside the compiled "
+                                      "function: step it outside to compile the rest)")
                 new_state = [t._data for t in state]
                 in_state = {id(t) for t in state}
                 arg_ids = {id(x) for x in leaves}
@@ -397,6 +430,8 @@ class CompiledFunction:
             finally:
                 for t, data, host in rec.originals + saved:   # state last: its originals are tracers
                     t._data, t._host = data, host
+                for g, lr in zip(entry.lr_groups, saved_lrs):
+                    g["lr"] = lr
                 _apply_python_state(objects, python_before)
 
         entry.jitted = jax.jit(pure)
@@ -413,7 +448,8 @@ class CompiledFunction:
         seed = R.compile_seed(peek=first) if first or entry.uses_random else _NO_SEED
         inputs = state + arg_tensors
         values = [t._value() for t in inputs]
-        results = entry.jitted(seed, *values)
+        lrs = [np.float64(g["lr"]) for g in _lr_slots(objects)]
+        results = entry.jitted(seed, lrs, *values)
         if first and entry.uses_random:
             R.compile_seed()
         n_tensor_out = sum(entry.out_is_tensor)
@@ -435,7 +471,7 @@ class CompiledFunction:
             jitted = entry.jitted
 
             def forward(*vals):
-                return jitted(seed, *vals)[:n_tensor_out]
+                return jitted(seed, lrs, *vals)[:n_tensor_out]
             graph.record(None, OpEntry(forward), values, inputs_pairs, out_tensors,
                          name="CompiledFunctionBackward")
         it_t, it_c = iter(out_tensors), iter(entry.python_consts)

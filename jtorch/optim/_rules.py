@@ -62,6 +62,8 @@ def _scalar(x):
     """A hyperparameter as a float64 value for the traced `h` (Tensor hyperparameters included)."""
     if isinstance(x, Tensor):
         return x._value().reshape(()).astype(_SCALAR)
+    if isinstance(x, jax.core.Tracer):      # a learning rate fed in by jtorch.compile
+        return x.astype(_SCALAR)
     return np.asarray(x, dtype=_SCALAR)
 
 

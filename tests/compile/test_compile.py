@@ -72,6 +72,57 @@ def test_compiled_training_equals_eager(case):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+def _train_with_schedule(compiled, scheduler_inside):
+    torch.manual_seed(0)
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+    torch.manual_seed(1)
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+
+    def train():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def train_and_schedule():
+        loss = train()
+        sched.step()
+        return loss
+    step = train_and_schedule if scheduler_inside else train
+    if compiled:
+        step = torch.compile(step)
+    losses = []
+    for _ in range(10):
+        losses.append(step().item())
+        if not scheduler_inside:
+            sched.step()
+    return losses, opt.param_groups[0]["lr"]
+
+
+def test_learning_rate_is_an_input_so_a_scheduler_never_retraces():
+    """A scheduler outside the compiled step changes lr on every call: lr is fed to the program,
+    not guarded, so one trace serves every value and losses equal eager training's."""
+    eager, lr_eager = _train_with_schedule(False, False)
+    torch.compile.reset_stats()
+    compiled, lr_comp = _train_with_schedule(True, False)
+    assert torch.compile.stats()["traces"] == 1, torch.compile.stats()
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
+    assert lr_comp == lr_eager and isinstance(lr_comp, float)
+
+
+def test_scheduler_inside_the_compiled_step_runs_eagerly_with_a_warning():
+    eager, lr_eager = _train_with_schedule(False, True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled, lr_comp = _train_with_schedule(True, True)
+    assert any("sets a learning rate" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
+    assert lr_comp == lr_eager and isinstance(lr_comp, float)
+
+
 def test_new_input_shape_retraces_and_fixed_shape_does_not():
     lin = nn.Linear(4, 2)
     f = torch.compile(lambda x: lin(x).sum())
