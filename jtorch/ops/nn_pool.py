@@ -51,7 +51,8 @@ def _window_index(sizes, kernel, stride, padding, dilation, ceil_mode):
 def _adaptive_index(sizes, outs):
     """Adaptive windows: start = floor(o * L / O), end = ceil((o + 1) * L / O)."""
     n = len(sizes)
-    kmax = tuple(max(-(-(o + 1) * L // O) - (o * L // O) for o in range(O)) for L, O in zip(sizes, outs))
+    kmax = tuple(max((-(-(o + 1) * L // O) - (o * L // O) for o in range(O)), default=0)
+                 for L, O in zip(sizes, outs))
     flat = np.zeros(outs + (1,) * n, np.int64)
     valid = np.ones(outs + (1,) * n, bool)
     count = np.ones(outs, np.int64)
@@ -77,7 +78,7 @@ def _adaptive_index(sizes, outs):
 def _gather_windows(x, n, flat, fill):
     """x (..., *sizes) -> (..., *outs, K) with `fill` where a window leaves the input."""
     lead = x.shape[:x.ndim - n]
-    plane = x.reshape(lead + (-1,))
+    plane = x.reshape(lead + (math.prod(x.shape[x.ndim - n:]),))   # not -1: lead may hold a 0
     plane = jnp.concatenate([plane, jnp.full(lead + (1,), fill, x.dtype)], axis=-1)
     return plane[..., flat]
 
@@ -95,9 +96,26 @@ def _max_windows(x, n, flat):
 
 
 def _check_input(x, n, name):
-    if x.ndim not in (n + 1, n + 2) or any(s == 0 for s in x.shape[1:]):
+    non_batch = x.shape if x.ndim == n + 1 else x.shape[1:]
+    if n == 3 and x.ndim in (4, 5) and 0 in non_batch:
+        raise RuntimeError("%s(): Expected input's non-batch dimensions to have positive length, but input has a "
+                           "shape of %s and non-batch dimension %d has length zero!"
+                           % (name, list(x.shape), non_batch.index(0)))
+    if x.ndim not in (n + 1, n + 2) or 0 in non_batch:
         raise RuntimeError("%s: Expected %dD or %dD (batch mode) tensor with optional 0 dim batch size for input, "
                            "but got: [%s]" % (name, n + 1, n + 2, ", ".join(map(str, x.shape))))
+
+
+def _check_window_args(kernel, stride, padding, dilation):
+    """torch's pooling_output_shape checks, made before the input's shape is checked."""
+    if 0 in stride:
+        raise RuntimeError("stride should not be zero")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p < 0:
+            raise RuntimeError("pad must be non-negative, but got pad: %d" % p)
+        if p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got pad=%d, kernel_size=%d "
+                               "and dilation=%d" % (p, k, d))
 
 
 def _check_pool(x, n, kernel, stride, padding, dilation, outs, name):
@@ -124,6 +142,7 @@ def _check_pool(x, n, kernel, stride, padding, dilation, outs, name):
 
 def _max_pool_impl(n):
     def impl(input, kernel_size, stride, padding, dilation, ceil_mode):
+        _check_window_args(kernel_size, stride, padding, dilation)
         _check_input(input, n, "max_pool%dd" % n)
         sizes = input.shape[input.ndim - n:]
         outs = tuple(_out_size(*a, ceil_mode) for a in zip(sizes, kernel_size, stride, padding, dilation))
@@ -177,6 +196,7 @@ def _avg_divisor(sizes, kernel, stride, padding, ceil_mode, count_include_pad):
 
 def _avg_pool_impl(n):
     def impl(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        _check_window_args(kernel_size, stride, padding, (1,) * n)
         _check_input(input, n, "avg_pool%dd" % n)
         sizes = input.shape[input.ndim - n:]
         ones = (1,) * n
@@ -227,21 +247,37 @@ avg_pool3d = functional(_avg_pool_fn(3))
 # -- adaptive pooling -------------------------------------------------------------------------
 
 def _adaptive_sizes(input, n, output_size, name):
+    if n > 1 and not isinstance(output_size, int) and input.dim() <= len(output_size):
+        # torch's Python wrapper (_list_with_default) checks a sequence output_size first
+        raise ValueError("Input dimension should be at least %d" % (len(output_size) + 1))
     if input.dim() not in (n + 1, n + 2):
-        raise RuntimeError("%s(): Expected %dD or %dD tensor, but got %s"
-                           % (name, n + 1, n + 2, list(input.shape)))
+        if n == 1:
+            raise RuntimeError("Expected 2 to 3 dimensions, but got %d-dimensional tensor for argument #1 'self' "
+                               "(while checking arguments for %s)" % (input.dim(), name))
+        raise RuntimeError("%s(): Expected %dD or %dD tensor, but got%s %s"
+                           % (name, n + 1, n + 2, ":" if "max" in name else "", list(input.shape)))
     if isinstance(output_size, int):
         output_size = (output_size,) * n
     output_size = tuple(output_size)
     if len(output_size) != n:
         raise RuntimeError("%s: internal error: output_size.size() must be %d" % (name, n))
     sizes = tuple(input.shape[input.dim() - n:])
-    return tuple(s if o is None else int(o) for s, o in zip(sizes, output_size))
+    out = tuple(s if o is None else int(o) for s, o in zip(sizes, output_size))
+    if any(o < 0 for o in out):
+        if "max" in name:
+            shape = list(input.shape[:input.dim() - n]) + list(out)
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s"
+                               % (next(o for o in out if o < 0), shape))
+        raise RuntimeError("adaptive_avg_pool%dd: elements of output_size must be greater than or equal to 0 but "
+                           "received {%s}" % (max(n, 2), ", ".join(map(str, out))))
+    return out
 
 
 def _adaptive_avg_impl(n):
     def impl(input, output_size):
         sizes = input.shape[input.ndim - n:]
+        if 0 in output_size:
+            return jnp.zeros(input.shape[:input.ndim - n] + output_size, input.dtype)
         flat, count = _adaptive_index(sizes, output_size)
         total = jnp.sum(_gather_windows(input, n, flat, 0), axis=-1)
         return (total / jnp.asarray(count, input.dtype)).astype(input.dtype)
@@ -252,6 +288,9 @@ def _adaptive_avg_impl(n):
 def _adaptive_max_impl(n):
     def impl(input, output_size):
         sizes = input.shape[input.ndim - n:]
+        if 0 in output_size:
+            shape = input.shape[:input.ndim - n] + output_size
+            return jnp.zeros(shape, input.dtype), jnp.zeros(shape, jnp.int64)
         flat, _ = _adaptive_index(sizes, output_size)
         return _max_windows(input, n, flat)
     impl.__name__ = "_adaptive_max_pool%dd" % n
