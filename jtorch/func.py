@@ -93,9 +93,13 @@ def grad_and_value(func, argnums=0, has_aux=False):
     def wrapped(*args, **kwargs):
         def scalar(*a):
             out = jax_function(func)(*a, **_as_arrays(kwargs))
-            if has_aux:
-                return out[0], out[1]
-            return out, out
+            value = out[0] if has_aux else out
+            if getattr(value, "ndim", None) != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
+                                   "got tensor with %d dims. Maybe you wanted to use the vjp or jacrev APIs "
+                                   "instead?" % getattr(value, "ndim", 0))
+            # jax.grad's aux carries the value back (and, with has_aux, the user's aux beside it)
+            return value, ((value, out[1]) if has_aux else value)
         g, value = jax.grad(scalar, argnums=argnums, has_aux=True)(*_as_arrays(args))
         if has_aux:
             value, aux = value
