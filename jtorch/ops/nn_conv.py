@@ -117,6 +117,12 @@ def _conv(n, input, weight, bias, stride, padding, dilation, groups):
         if padding == "valid":
             padding = (0,) * n
         elif padding == "same":
+            if weight.ndim != n + 2 and weight.ndim != input.ndim:
+                # torch's 'same' path checks the input against the weight before the padding
+                raise RuntimeError("Expected %d-dimensional input for %d-dimensional weight[%s], but got "
+                                   "%d-dimensional input of size [%s] instead"
+                                   % (weight.ndim, weight.ndim, _shape(weight.shape), input.ndim,
+                                      _shape(input.shape)))
             left, right = _same_padding(input, weight, n, stride, dilation)
             if left != right:
                 # asymmetric: pad the extra element on the right first, as torch does

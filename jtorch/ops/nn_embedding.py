@@ -61,6 +61,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             padding_idx = weight.size(0) + padding_idx
     else:
         padding_idx = -1
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     _check_indices(input, weight.size(0))
     if max_norm is not None:
         _renorm_(weight, input, float(max_norm), float(norm_type))
