@@ -33,6 +33,11 @@ import numpy as np
 
 
 def contiguous_strides(shape):
+    return _contiguous_strides(tuple(shape))
+
+
+@functools.lru_cache(maxsize=4096)   # every new tensor asks: a cache hit beats the loop
+def _contiguous_strides(shape):
     strides, acc = [], 1
     for s in reversed(shape):
         strides.append(acc)

@@ -213,6 +213,10 @@ def dispatch(o, targs, sargs, out=None):
     return outputs
 
 
+_COMPUTE_DTYPES = {}
+_UNSEEN = object()
+
+
 def _forward(o, targs, sargs):
     """Runs the op on the values of its arguments. Returns (raw result, input tensors, entry, arrays)."""
     inputs = []           # (slot, Tensor) for autograd and devices
@@ -264,7 +268,11 @@ def _forward(o, targs, sargs):
         # a rule that depends on static arguments too (div's rounding_mode, sum's dtype)
         compute = o.promote(dims, zero_dims, numbers, dict(zip(o.static_params, sargs)))
     else:
-        compute = o.promote(dims, zero_dims, numbers)
+        # a rule depends only on the dtypes, the number types and the default dtype: memoised
+        key = (o.promote, tuple(dims), tuple(zero_dims), tuple(map(type, numbers)), D._default_float)
+        compute = _COMPUTE_DTYPES.get(key, _UNSEEN)
+        if compute is _UNSEEN:
+            compute = _COMPUTE_DTYPES[key] = o.promote(dims, zero_dims, numbers)
     if compute is D.complex32:
         raise D.unsupported(compute)
     static_numbers = ()
