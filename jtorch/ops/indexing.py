@@ -7,6 +7,7 @@ torch raises. Every op here checks concrete index values before calling JAX (the
 its declaration); only inside jtorch.compile, where index values are tracers, is there nothing
 to check."""
 import builtins
+import functools
 import warnings
 
 import jax
@@ -532,7 +533,7 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self):
     if reduce in ("sum", "mean"):
         out = base.at[idx].add(src)
     elif reduce == "prod":
-        out = base.at[idx].multiply(src)
+        out = _scatter_prod(input, d, index, src, include_self)
     elif reduce == "amax":
         out = base.at[idx].max(src)
     else:
@@ -542,6 +543,38 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self):
         safe = jnp.maximum(count, 1).astype(input.dtype)
         out = jnp.where(count > 0, out / safe if floating else out // safe, input)
     return out
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 4))
+def _scatter_prod(input, d, index, src, include_self):
+    """scatter_reduce's prod with torch's gradient: jax differentiates a scatter-multiply only for
+    unique indices, so the backward is torch's formula (exclusive products, a single zero in a
+    group getting the product of the others)."""
+    idx = _along(index, d)
+    return (input if include_self else input.at[idx].set(1)).at[idx].multiply(src)
+
+
+def _scatter_prod_fwd(input, d, index, src, include_self):
+    out = _scatter_prod(input, d, index, src, include_self)
+    return out, (input, index, src, out)
+
+
+def _scatter_prod_bwd(d, include_self, res, g):
+    input, index, src, result = res
+    idx = _along(index, d)
+    masked_self = jnp.where(input == 0, 1, input)
+    grad_self = g * _scatter_prod(masked_self, d, index, src, include_self) / masked_self
+    src_zero = src == 0
+    num_zeros = jnp.zeros(input.shape, input.dtype).at[idx].add(src_zero.astype(input.dtype))[idx]
+    single = src_zero & (num_zeros == 1)
+    masked_src_result = _scatter_prod(input, d, index, jnp.where(single, 1, src), include_self)
+    grad_src = jnp.where(single, (g * masked_src_result)[idx], (g * result)[idx] / jnp.where(src_zero, 1, src))
+    if not include_self:
+        grad_self = grad_self.at[idx].set(0)
+    return grad_self, None, grad_src
+
+
+_scatter_prod.defvjp(_scatter_prod_fwd, _scatter_prod_bwd)
 
 
 def _check_index_nd(input, dim, index, name, src=None, src_name="source", exc=RuntimeError,
