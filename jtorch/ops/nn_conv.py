@@ -5,6 +5,7 @@ One private op `_convolution` serves every rank, plain and transposed, like ATen
 HIGHEST precision: float32 on an accelerator must stay float32, as torch's CPU results are.
 """
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .nn_common import functional, ntuple
@@ -211,7 +212,15 @@ def _pad_impl(x, pad, mode, value):
     if mode == "constant":
         v = jnp.asarray(0 if value is None else value, x.dtype)
         return lax.pad(x, v, [(lo, hi, 0) for lo, hi in cfg])
-    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    if mode == "replicate":
+        # torch reads input[clamp(o - lo, 0, L - 1)] for output position o, which also covers a
+        # negative pad that crops a side away entirely ((-4, 5) on a length-4 axis: all input[3])
+        for d, (lo, hi) in enumerate(cfg):
+            if lo or hi:
+                L = x.shape[d]
+                x = jnp.take(x, np.clip(np.arange(L + lo + hi) - lo, 0, L - 1), axis=d)
+        return x
+    np_mode = {"reflect": "reflect", "circular": "wrap"}[mode]
     # negative pads crop; jnp.pad does not take them, so crop first
     crop = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(cfg))
     x = x[crop]
