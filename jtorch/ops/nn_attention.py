@@ -25,7 +25,15 @@ def _sdpa_bias(L, S, attn_mask, is_causal, dtype):
     return bias
 
 
-@op(tensors="query key value attn_mask", promote=P.keep, node="ScaledDotProductFlashAttentionForCpuBackward0",
+def _sdpa_node(arrays, inputs):
+    # torch's CPU flash kernel takes 4-d (batch, heads, L, E) inputs; other ranks run the math
+    # path, whose last op is a matmul (2-d) or the reshape of a batched matmul's result
+    nd = arrays[0].ndim
+    return "ScaledDotProductFlashAttentionForCpuBackward0" if nd == 4 else "MmBackward0" if nd == 2 else \
+        "UnsafeViewBackward0"
+
+
+@op(tensors="query key value attn_mask", promote=P.keep, node=_sdpa_node,
     function=False, method=False, name="_sdpa")
 def _sdpa(query, key, value, attn_mask, is_causal, scale, enable_gqa):
     L, S = query.shape[-2], key.shape[-2]
