@@ -1,8 +1,10 @@
 """Linear algebra: matmul and friends in the torch namespace, torch.linalg's decompositions."""
 import builtins
 import collections
+import functools
 import math
 
+import jax
 import jax.numpy as jnp
 
 from . import _nodes as N
@@ -291,9 +293,28 @@ def _hermitian_from(A, UPLO):
     """The Hermitian matrix that the UPLO triangle of A describes (torch reads only that triangle)."""
     if UPLO not in ("L", "U"):
         raise RuntimeError("Expected UPLO argument to be 'L' or 'U', but got %s" % UPLO)
+    return _hermitian_tri(A, UPLO)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _hermitian_tri(A, UPLO):
     tri = jnp.tril(A) if UPLO == "L" else jnp.triu(A)
     strict = jnp.tril(A, -1) if UPLO == "L" else jnp.triu(A, 1)
     return tri + jnp.swapaxes(strict, -1, -2).conj()
+
+
+def _hermitian_tri_fwd(A, UPLO):
+    return _hermitian_tri(A, UPLO), None
+
+
+def _hermitian_tri_bwd(UPLO, _, g):
+    # torch's eigh backward gives a Hermitian gradient (its formula projects V^H gV onto the
+    # skew-Hermitian matrices: the Hermitian part of jax's) and passes it to A whole, both
+    # triangles, though the forward read only one
+    return ((g + jnp.swapaxes(g, -1, -2).conj()) / 2,)
+
+
+_hermitian_tri.defvjp(_hermitian_tri_fwd, _hermitian_tri_bwd)
 
 
 @op(tensors="A", promote=_float_only("eigh"), namespace="linalg", method=False, node="LinalgEighBackward0",
@@ -341,6 +362,35 @@ def _cutoff(A, S, atol, rtol):
     return jnp.maximum(0.0 if atol is None else atol, rtol * smax)
 
 
+@jax.custom_vjp
+def _pinv_general_grad(A, pinvA):
+    """pinvA, differentiated as torch's pinv_backward does: the derivative of the pseudo-inverse of
+    a general A (torch's hermitian=True computes the forward from eigh, not the backward)."""
+    return pinvA
+
+
+def _pinv_general_grad_fwd(A, pinvA):
+    return pinvA, (A, pinvA)
+
+
+def _pinv_general_grad_bwd(res, grad):
+    A, pinvA = res
+    h = lambda x: jnp.swapaxes(x, -1, -2).conj()   # noqa: E731
+    pinvAh, gradh = h(pinvA), h(grad)
+    if A.shape[-2] <= A.shape[-1]:
+        K = gradh @ pinvA
+        KpinvAh = K @ pinvAh
+        gA = -h(pinvA @ K) + KpinvAh - (A @ pinvA) @ KpinvAh + (pinvAh @ pinvA) @ (gradh - K @ A)
+    else:
+        K = pinvA @ gradh
+        pinvAhK = pinvAh @ K
+        gA = -h(K @ pinvA) + pinvAhK - pinvAhK @ pinvA @ A + (gradh - A @ K) @ pinvA @ pinvAh
+    return gA, jnp.zeros_like(pinvA)
+
+
+_pinv_general_grad.defvjp(_pinv_general_grad_fwd, _pinv_general_grad_bwd)
+
+
 @op(tensors="A", promote=_float_only("pinv"), namespace="linalg", method=False, node="LinalgPinvBackward0")
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     if A.ndim < 2:
@@ -351,7 +401,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     if hermitian:
         w, V = parts
         winv = jnp.where(keep, 1 / jnp.where(keep, w, 1), 0)
-        return (V * winv[..., None, :]) @ jnp.swapaxes(V, -1, -2).conj()
+        return _pinv_general_grad(A, (V * winv[..., None, :]) @ jnp.swapaxes(V, -1, -2).conj())
     U, S, Vh = parts
     sinv = jnp.where(keep, 1 / jnp.where(keep, S, 1), 0)
     return (jnp.swapaxes(Vh, -1, -2).conj() * sinv[..., None, :]) @ jnp.swapaxes(U, -1, -2).conj()
