@@ -124,6 +124,18 @@ def _fma32(a, b, c):
     return out
 
 
+def _fma32_no_tie(a, b, c):
+    """RN32(RN64(a*b + c)): float32 fma(a, b, c) wherever the float64 sum does not land on a float32
+    tie or in float32's subnormal range, at a third of _fma32's passes.
+
+    Only for _log_ps/_sincos_ps inside Box-Muller, whose inputs take 2**24 values (functions of a
+    24-bit uniform): tests/random/test_large_draws.py runs all of them through both fmas.
+    """
+    s = np.multiply(a, b, dtype=_F64)
+    s += c
+    return s.astype(_F32)
+
+
 def _split(a):
     t = 134217729.0 * a  # Veltkamp: 2**27 + 1
     hi = t - (t - a)
@@ -188,7 +200,7 @@ _LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-
              3.3333331174e-1)
 
 
-def _log_ps(x):
+def _log_ps(x, fma=_fma32):
     """avx_mathfun.h log256_ps, with GCC's fused multiply-adds (x > 0 here)."""
     f32 = np.float32
     x = np.maximum(x, np.array(0x00800000, np.int32).view(f32))
@@ -201,40 +213,46 @@ def _log_ps(x):
     z = x * x
     y = np.full_like(x, f32(_LOG_POLY[0]))
     for coef in _LOG_POLY[1:]:
-        y = _fma32(y, x, f32(coef))
+        y = fma(y, x, f32(coef))
     y = y * x
-    y = _fma32(y, z, e * f32(-2.12194440e-4))
-    y = _fma32(-z, f32(0.5), y)
-    return _fma32(e, f32(0.693359375), x + y)
+    y = fma(y, z, e * f32(-2.12194440e-4))
+    y = fma(-z, f32(0.5), y)
+    return fma(e, f32(0.693359375), x + y)
 
 
-def _sincos_ps(x):
+def _sincos_ps(x, fma=_fma32):
     """avx_mathfun.h sincos256_ps for x >= 0, with GCC's fused multiply-adds."""
     f32 = np.float32
     j = (x * f32(1.27323954473516)).astype(np.int32)  # 4/pi, truncated
     j = (j + 1) & ~1
     y = j.astype(f32)
-    x = _fma32(y, f32(-0.78515625), x)
-    x = _fma32(y, f32(-2.4187564849853515625e-4), x)
-    x = _fma32(y, f32(-3.77489497744594108e-8), x)
+    x = fma(y, f32(-0.78515625), x)
+    x = fma(y, f32(-2.4187564849853515625e-4), x)
+    x = fma(y, f32(-3.77489497744594108e-8), x)
     z = x * x
-    cos_poly = _fma32(f32(2.443315711809948e-5), z, f32(-1.388731625493765e-3))
-    cos_poly = _fma32(cos_poly, z, f32(4.166664568298827e-2)) * z
-    cos_poly = _fma32(cos_poly, z, -(z * f32(0.5))) + f32(1)
-    sin_poly = _fma32(f32(-1.9515295891e-4), z, f32(8.3321608736e-3))
-    sin_poly = _fma32(sin_poly, z, f32(-1.6666654611e-1)) * z
-    sin_poly = _fma32(sin_poly, x, x)
-    low = (j & 2) == 0
-    s = np.where(low, sin_poly, cos_poly)
-    c = np.where(low, cos_poly, sin_poly)
-    return np.where((j & 4) != 0, -s, s), np.where(((j - 2) & 4) == 0, -c, c)
+    cos_poly = fma(f32(2.443315711809948e-5), z, f32(-1.388731625493765e-3))
+    cos_poly = fma(cos_poly, z, f32(4.166664568298827e-2)) * z
+    cos_poly = fma(cos_poly, z, -(z * f32(0.5))) + f32(1)
+    sin_poly = fma(f32(-1.9515295891e-4), z, f32(8.3321608736e-3))
+    sin_poly = fma(sin_poly, z, f32(-1.6666654611e-1)) * z
+    sin_poly = fma(sin_poly, x, x)
+    # the quadrant swaps sin and cos (j & 2) and flips their signs: bit operations as in the AVX
+    # code, a few times cheaper than np.where and negation
+    swap = np.negative((j >> 1) & 1)  # all ones where j & 2
+    s_bits, c_bits = sin_poly.view(np.int32), cos_poly.view(np.int32)
+    diff = (s_bits ^ c_bits) & swap
+    s_bits ^= diff
+    c_bits ^= diff
+    s_bits ^= (j & 4) << 29
+    c_bits ^= (~(j - 2) & 4) << 29
+    return s_bits.view(f32), c_bits.view(f32)
 
 
 def _box_muller16_f32(u, mean, std):
     """NormalFill16<float> (AVX2) on rows of 16 uniforms."""
     f32 = np.float32
-    radius = np.sqrt(f32(-2) * _log_ps(f32(1) - u[:, :8]))
-    s, c = _sincos_ps(f32(_TWO_PI) * u[:, 8:])
+    radius = np.sqrt(f32(-2) * _log_ps(f32(1) - u[:, :8], _fma32_no_tie))
+    s, c = _sincos_ps(f32(_TWO_PI) * u[:, 8:], _fma32_no_tie)
     return np.concatenate([_affine32(radius * c, std, mean), _affine32(radius * s, std, mean)], axis=1)
 
 
@@ -247,6 +265,20 @@ def _box_muller16_f64(u, mean, std):
 
 
 # ---------------------------------------------------------------- the generator
+
+# Large draws run chunk by chunk: the exact-arithmetic helpers above make a dozen elementwise
+# temporaries per step, which stay in cache at this size (NOTE [Matching torch's CPU random
+# numbers], last paragraph). Chunking cannot change a value: every transform is elementwise (per
+# block of 16 for Box-Muller) and mt19937 words come out in the same order however they are taken.
+_CHUNK = 1 << 16
+
+
+def _fill_chunked(out, values, step=_CHUNK):
+    """Fill the 1-D array out from values(m), the next m results (m <= step); return out."""
+    for i in range(0, out.size, step):
+        out[i:i + step] = values(min(step, out.size - i))
+    return out
+
 
 def _as_dtype(dtype):
     return np.dtype(dtype)
@@ -385,16 +417,20 @@ class Generator:
         if not high - low <= float(ml_dtypes.finfo(dtype).max):
             raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_CPP_TYPE[dtype]}>::max(), "
                                f"but found to={high} and from={low} which result in to-from to exceed the limit")
-        n = _numel(shape)
         if dtype == _F64:
             lo, hi = float(low), float(high)
-            v = _affine64(self._unit_double(n), hi - lo, lo)
             to_s, from_s = hi, lo
         else:
             lo, hi = np.float32(low), np.float32(high)
-            v = _to_dtype(_affine32(self._unit_float(n), hi - lo, lo), dtype)
             to_s, from_s = _to_dtype(np.array(high, _F64), dtype), _to_dtype(np.array(low, _F64), dtype)
-        return np.where(v == to_s, from_s, v).astype(dtype).reshape(shape)
+
+        def values(m):
+            if dtype == _F64:
+                v = _affine64(self._unit_double(m), hi - lo, lo)
+            else:
+                v = _to_dtype(_affine32(self._unit_float(m), hi - lo, lo), dtype)
+            return np.where(v == to_s, from_s, v)
+        return _fill_chunked(np.empty(_numel(shape), dtype), values).reshape(shape)
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=np.float32, contiguous=True):
         """torch.randn / Tensor.normal_(mean, std).
@@ -416,19 +452,20 @@ class Generator:
         return out.reshape(shape)
 
     def _normal_fill(self, n, mean, std, dtype):
+        # torch draws all n uniforms first, then transforms the full blocks of 16, then draws 16
+        # more for the partial last block and recomputes the last 16 values. Drawing the full
+        # blocks' uniforms chunk by chunk takes the same words in the same order. half/bfloat16
+        # fill a float buffer block by block, so their partial block is never drawn at all.
         full, tail = divmod(n, 16)
-        if dtype == _F64:
-            u, block = self._unit_double(n), _box_muller16_f64
-        elif dtype == _F32:
-            u, block = self._unit_float(n), _box_muller16_f32
-        else:  # half/bfloat16 fill a float buffer block by block: the partial block is never drawn
-            u, block = self._unit_float(16 * full), _box_muller16_f32
-        out = np.empty(n, u.dtype)
-        out[:16 * full] = block(u[:16 * full].reshape(full, 16), mean, std).ravel()
+        unit, block = ((self._unit_double, _box_muller16_f64) if dtype == _F64 else
+                       (self._unit_float, _box_muller16_f32))
+        out = np.empty(n, dtype)
+        _fill_chunked(out[:16 * full], lambda m: block(unit(m).reshape(-1, 16), mean, std).ravel())
         if tail:
-            last = self._unit_double(16) if dtype == _F64 else self._unit_float(16)
-            out[n - 16:] = block(last.reshape(1, 16), mean, std).ravel()
-        return out.astype(dtype)
+            if dtype in (_F32, _F64):
+                unit(tail)
+            out[n - 16:] = block(unit(16).reshape(1, 16), mean, std).ravel()
+        return out
 
     def _normal_scalar(self, n, mean, std):
         """at::normal_distribution<double>: Box-Muller on two 64-bit draws, one sample cached."""
@@ -481,9 +518,9 @@ class Generator:
                                f"dtype must be a floating point but you specified {_SCALAR_TYPE.get(dtype, dtype)}")
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        u = self._unit_double(_numel(shape))
-        v = (-1.0 / float(lambd)) * _libm(math.log1p, -u)
-        return _to_dtype(v, dtype).reshape(shape)
+        scale = -1.0 / float(lambd)
+        return _fill_chunked(np.empty(_numel(shape), dtype),
+                             lambda m: _to_dtype(scale * _libm(math.log1p, -self._unit_double(m)), dtype)).reshape(shape)
 
     # ---- integer distributions
 
