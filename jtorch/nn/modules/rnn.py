@@ -171,6 +171,13 @@ class RNNBase(Module):
         """LSTM carries (h, c); the other cells carry h alone."""
         return self.mode == "LSTM"
 
+    # forward handles the state as a tuple of tensors whichever the mode; these convert at the edges
+    def _as_tuple(self, hx):
+        return tuple(hx) if self._paired_state else (hx,)
+
+    def _from_tuple(self, state):
+        return state if self._paired_state else state[0]
+
     def _state_features(self):
         """Feature size of each state tensor: h is projected when proj_size > 0, c never is."""
         h = self.proj_size if self.proj_size > 0 else self.hidden_size
@@ -201,19 +208,17 @@ class RNNBase(Module):
         if tuple(hx.size()) != tuple(expected_hidden_size):
             raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
 
-    def _check_state(self, input, state, batch_sizes):
-        """Input checks, then each state tensor against (layers * directions, batch, features)."""
+    def check_forward_args(self, input, hidden, batch_sizes):
+        """Input checks, then each state tensor against (layers * directions, batch, features).
+        forward calls it after normalising the state, so a subclass may override it as in torch."""
         self.check_input(input, batch_sizes)
         leading = (self.num_layers * self._num_directions, self._batch_size(input, batch_sizes))
         if self._paired_state:
-            names = ("Expected hidden[0] size {}, got {}", "Expected hidden[1] size {}, got {}")
+            msgs = ("Expected hidden[0] size {}, got {}", "Expected hidden[1] size {}, got {}")
         else:
-            names = ("Expected hidden size {}, got {}",)
-        for tensor, features, msg in zip(state, self._state_features(), names):
+            msgs = ("Expected hidden size {}, got {}",)
+        for tensor, features, msg in zip(self._as_tuple(hidden), self._state_features(), msgs):
             self.check_hidden_size(tensor, leading + (features,), msg)
-
-    def check_forward_args(self, input, hidden, batch_sizes):
-        self._check_state(input, hidden if self._paired_state else (hidden,), batch_sizes)
 
     def permute_hidden(self, hx, permutation):
         """Reorder the batch axis of the state (a pair for LSTM) by `permutation`."""
@@ -239,7 +244,7 @@ class RNNBase(Module):
         """A (T, B, *) / (B, T, *) batch and its state as a tuple of 3-D tensors, whatever the
         caller passed: an unbatched (T, *) sequence gains a batch axis of 1 and its 2-D state one at
         dim 1. Returns (input, state, unbatched)."""
-        kind = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+        kind = "RNN" if self.mode in RNN_MODES.values() else self.mode
         if input.dim() not in (2, 3):
             # torch words RNN's message differently from LSTM's and GRU's
             raise ValueError("%s: Expected input to be 2D or 3D, got %dD %sinstead"
@@ -249,7 +254,7 @@ class RNNBase(Module):
             input = input.unsqueeze(0 if self.batch_first else 1)
         if hx is None:
             return input, self._zero_state(input, self._batch_size(input, None)), unbatched
-        state = tuple(hx) if self._paired_state else (hx,)
+        state = self._as_tuple(hx)
         want = 2 if unbatched else 3
         if any(t.dim() != want for t in state):
             what = "hx and cx" if self._paired_state else "hx"
@@ -263,8 +268,7 @@ class RNNBase(Module):
 
     def _recur(self, input, state, lengths=None):
         """Run the stacked cells; returns (output, final state as a tuple)."""
-        hx = state if self._paired_state else state[0]
-        result = R.rnn_forward(self.mode, input, hx, self._flat_weights, self.bias, self.num_layers, self.dropout,
+        result = R.rnn_forward(self.mode, input, self._from_tuple(state), self._flat_weights, self.bias, self.num_layers, self.dropout,
                                self.training, self.bidirectional, self.batch_first and lengths is None,
                                has_proj=self.proj_size > 0, lengths=lengths)
         return result[0], tuple(result[1:])
@@ -280,27 +284,23 @@ class RNNBase(Module):
         if hx is None:
             state = self._zero_state(data, int(batch_sizes[0]))
         else:
-            hx = self.permute_hidden(hx, sorted_indices)
-            state = hx if self._paired_state else (hx,)
-        self._check_state(data, state, batch_sizes)
+            state = self._as_tuple(self.permute_hidden(hx, sorted_indices))
+        self.check_forward_args(data, self._from_tuple(state), batch_sizes)
         output, state = self._recur(padded, state, lengths.to(device=data.device))
         repacked = pack_padded_sequence(output, lengths, enforce_sorted=True)
         output = _packed_sequence()(repacked.data, batch_sizes, sorted_indices, unsorted_indices)
-        return output, self.permute_hidden(self._state_out(state), unsorted_indices)
-
-    def _state_out(self, state):
-        return state if self._paired_state else state[0]
+        return output, self.permute_hidden(self._from_tuple(state), unsorted_indices)
 
     def _forward(self, input, hx):
         if isinstance(input, _packed_sequence()):
             return self._forward_packed(input, hx)
         input, state, unbatched = self._as_batch(input, hx)
-        self._check_state(input, state, None)
+        self.check_forward_args(input, self._from_tuple(state), None)
         output, state = self._recur(input, state)
         if unbatched:
             output = output.squeeze(0 if self.batch_first else 1)
             state = tuple(t.squeeze(1) for t in state)
-        return output, self._state_out(state)
+        return output, self._from_tuple(state)
 
 
 def _refuse_proj_size(kwargs):
