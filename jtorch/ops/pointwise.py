@@ -383,9 +383,13 @@ def clamp(input, min=None, max=None):
     inside = _within(input, min, max)
     out = jnp.where(inside, input, jax.lax.stop_gradient(input))
     if min is not None:
-        out = jnp.where(input < min, min, out)
+        # torch's min gets the gradient only where min < max (with min == max, nobody does)
+        low = min if max is None else jnp.where(min < max, min, jax.lax.stop_gradient(min))
+        out = jnp.where(input < min, low, out)
     if max is not None:
-        out = jnp.where(input > max, max, out)
+        # max wins over min, as in torch's min(max(x, min), max): also where min > max
+        over = input > max if min is None else (input > max) | (max < min)
+        out = jnp.where(over, max, out)
     return out
 
 
