@@ -2,8 +2,10 @@
 
 For every OpInfo whose op jtorch has, its sample inputs run through torch and jtorch, and value,
 dtype, shape, grad_fn name and (for float samples) the gradient must agree; its error inputs must
-raise the same exception class. Known failures are named in XFAIL with a reason: a visible gap,
-never a loosened comparison. tests/parity/conftest.py prints the coverage line at the end.
+raise the same exception class. Every case is gated. Known failures are named in XFAIL with the
+cause found: a visible gap, never a loosened comparison; the rows are strict, so an xpass fails
+the run and a fix must remove its row. REFUSED names the ops jtorch refuses by design (complex32)
+and checks that refusal instead. tests/parity/conftest.py prints the coverage line at the end.
 """
 import itertools
 import types
@@ -55,9 +57,22 @@ def _rebind(fn):
     torch.einsum(eq, t)`) with its global `torch` swapped for jtorch."""
     g = dict(fn.__globals__)
     g["torch"] = jtorch
+    if "wrapper_set_seed" in g:
+        g["wrapper_set_seed"] = _wrapper_set_seed
     new = types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
     new.__kwdefaults__ = fn.__kwdefaults__
     return new
+
+
+def _wrapper_set_seed(op, *args, **kwargs):
+    """torch's wrapper_set_seed (random ops run from seed 42, the global state left as it was),
+    seeding jtorch's generator: torch's own would seed torch's only."""
+    state = jtorch.get_rng_state()
+    try:
+        jtorch.manual_seed(42)
+        return op(*args, **kwargs)
+    finally:
+        jtorch.set_rng_state(state)
 
 
 def resolve(o):
@@ -93,12 +108,17 @@ def resolve(o):
 # -- known failures -------------------------------------------------------------------------------
 # "op" or "op@dtype" (dtype: float32 int64 bool float64, or "errors" for the error-input test)
 _NUMBER = 'torch rejects a Python number in this argument position (TypeError); jtorch promotes it like any number'
+_OVERLAP = ("out= overlapping an input (the input itself, an expanded tensor, a view of the index): torch raises "
+            "'unsupported operation: ... refer to a single memory location'; jtorch's out= does not check overlap "
+            "(and this harness copies each tensor, so an expanded or view out= reaches jtorch as a plain tensor)")
+_OUT_DTYPE = "out= of another dtype is cast into instead of refused (torch demands the result's dtype for this op)"
 XFAIL = {
-    # found at the stop with one sample per dtype, unexamined (eigenvector signs/order of the first
-    # hermitian sample are the likely cause): the next session's first task
-    'linalg.eigh@float64': 'found at the stop, unexamined',
-    'linalg.eigvalsh@float64': 'found at the stop, unexamined',
-    'linalg.pinv.hermitian@float64': 'found at the stop, unexamined',
+    'gather@errors': _OUT_DTYPE + '; ' + _OVERLAP,
+    'cat@errors': _OVERLAP,
+    'complex@errors': _OUT_DTYPE + ' (complex64 out= for float64 inputs)',
+    'index_select@errors': _OVERLAP,
+    'masked_select@errors': _OVERLAP,
+    'take@errors': _OVERLAP,
     'topk@int64': 'which index of tied values torch reports is implementation-defined',
     'sort@bool': "torch's default (unstable) sort orders ties its own way",
     'sgn@float32': "torch's gradient is a ZeroTensor, which the harness cannot turn into numpy",
@@ -109,21 +129,16 @@ XFAIL = {
     '__ror__@errors': _NUMBER,
     '__rpow__@int64': 'integer power with a negative exponent: torch raises, jax gives 0',
     '__rxor__@errors': _NUMBER,
-    'addmm@int64': "integer addmm with float alpha/beta: torch's scalar casting not matched",
-    'addmv@int64': "integer addmv with float alpha/beta: torch's scalar casting not matched",
     'amax@errors': "an error input reaches jax and raises its ValueError, not torch's class",
     'amin@errors': "an error input reaches jax and raises its ValueError, not torch's class",
     'aminmax@errors': "an error input reaches jax and raises its ValueError, not torch's class",
     'argsort@bool': "torch's default (unstable) sort orders ties its own way",
     'atan2@errors': _NUMBER,
-    'baddbmm@int64': "integer baddbmm with float alpha/beta: torch's scalar casting not matched",
     'clamp_max@errors': _NUMBER,
     'clamp_min@errors': _NUMBER,
     'copysign@errors': _NUMBER,
     'diff@float32': "diff with n=0 is torch's copy (CopyBackwards node); jtorch records SubBackward0",
-    'digamma@bool': "values at the poles (0) differ from torch's",
     'digamma@float32': "values at the poles (0 and negative integers) differ from torch's",
-    'digamma@int64': "values at the poles (0 and negative integers) differ from torch's",
     'einsum@float32': "torch names einsum's node after its decomposition (SumBackward1, BmmBackward0...)",
     'eq@errors': _NUMBER,
     'fmax@errors': _NUMBER,
@@ -132,7 +147,6 @@ XFAIL = {
     'gcd@errors': _NUMBER,
     'ge@errors': _NUMBER,
     'gt@errors': _NUMBER,
-    'heaviside@errors': _NUMBER,
     'hypot@errors': _NUMBER,
     'igamma@errors': _NUMBER,
     'igammac@errors': _NUMBER,
@@ -143,7 +157,6 @@ XFAIL = {
     'ldexp@errors': _NUMBER,
     'le@errors': _NUMBER,
     'logaddexp2@errors': _NUMBER,
-    'logaddexp@errors': _NUMBER,
     'logcumsumexp@float32': "gradient or -inf handling differs from torch's",
     'logical_and@errors': _NUMBER,
     'logical_or@errors': _NUMBER,
@@ -154,18 +167,21 @@ XFAIL = {
     'min.binary@errors': _NUMBER,
     'minimum@errors': _NUMBER,
     'ne@errors': _NUMBER,
-    'nextafter@errors': _NUMBER,
     'nextafter@float32': 'jax has no derivative for nextafter (torch records NextafterBackward0)',
     'polygamma.polygamma_n_0@float32': "torch's polygamma(n, x) values differ near poles",
     'polygamma.polygamma_n_1@float32': "torch's polygamma(n, x) values differ near poles",
     'polygamma.polygamma_n_2@float32': "torch's polygamma(n, x) values differ near poles",
     'polygamma.polygamma_n_3@float32': "torch's polygamma(n, x) values differ near poles",
     'polygamma.polygamma_n_4@float32': "torch's polygamma(n, x) values differ near poles",
-    'remainder@errors': _NUMBER,
     'special.polygamma.special_polygamma_n_0@float32': "torch's polygamma(n, x) values differ near poles",
-    'special.xlog1py@errors': _NUMBER,
-    'special.zeta@errors': _NUMBER,
-    'xlogy@errors': _NUMBER,
+}
+
+
+# ops jtorch refuses by design: (exception class, a fragment of its message, why). Their test
+# checks that torch computes the op and jtorch raises exactly that, so neither side can drift
+REFUSED = {
+    "chalf": (NotImplementedError, "complex32", "XLA has no complex32: jtorch knows the dtype (promotion yields "
+                                                "it as torch's does) but refuses to make tensors of it"),
 }
 
 
@@ -192,32 +208,9 @@ OPDB_NAMES = sorted({_full_name(o) for o in op_db})
 
 def _param(full, tag, *values):
     reason = _xfail_reason(full, tag)
-    marks = ()
-    if reason:
-        marks = pytest.mark.xfail(reason=reason, strict=False)
-    elif not _owned(full):
-        # ops of other families (shape, indexing, creation, nn...) are measured here and counted in
-        # the coverage line, but gated by their own families' tests while their owners work on them
-        marks = pytest.mark.xfail(reason="other family: measured, not gated here", strict=False)
+    # strict: an xpass of a listed row fails the run, so a fix must also remove its row
+    marks = pytest.mark.xfail(reason=reason, strict=True) if reason else ()
     return pytest.param(full, *values, id="%s-%s" % (full, tag), marks=marks)
-
-
-def _owned(full):
-    """Ops of the pointwise, reduction, linalg, special and sorting families: gated here, and their
-    XFAIL rows are strict, so a fix must also remove its row."""
-    from jtorch.ops._registry import METHODS
-    o, fn = RESOLVED[full]
-    if o.name.startswith("__r"):
-        return True   # reflected arithmetic dunders: pointwise
-    name = o.name.split(".")[-1]
-    table_op = getattr(fn, "_op", None) or getattr(METHODS.get(name), "_op", None) or \
-        getattr(getattr(jtorch, name, None), "_op", None)
-    module = table_op.impl.__module__ if table_op is not None else \
-        getattr(getattr(jtorch, name, None), "__module__", None) or ""
-    return module.rsplit(".", 1)[-1] in _OWNED_MODULES
-
-
-_OWNED_MODULES = {"pointwise", "reduction", "linalg", "special", "sorting"}
 
 
 def _cases():
@@ -269,6 +262,15 @@ class _Converter:
             return x, getattr(jtorch, str(x).replace("torch.", ""))
         if isinstance(x, torch.device):
             return x, jtorch.device(str(x))
+        if isinstance(x, torch.nn.Module):
+            # a stateless module passed as a function (triplet_margin_with_distance_loss's
+            # distance_function=PairwiseDistance()): jtorch's module of that class, same attributes
+            assert not list(x.parameters()) and not list(x.buffers()), type(x).__name__
+            j = getattr(jtorch.nn, type(x).__name__)()
+            for k, v in vars(x).items():
+                if not k.startswith("_"):
+                    setattr(j, k, v)
+            return x, j
         return x, x
 
     def sample(self, s):
@@ -364,11 +366,13 @@ def check_sample(o, jfn, s, grad):
         return
     j_outs = [x for x in _flatten(j_processed) if isinstance(x, jtorch.Tensor) and x.requires_grad]
     assert len(j_outs) == len(t_outs), "outputs requiring grad: jtorch %d, torch %d" % (len(j_outs), len(t_outs))
-    cots = [_rng.uniform(-1, 1, size=tuple(x.shape)).astype(x.detach().numpy().dtype) for x in t_outs]
-    t_grads = torch.autograd.grad(t_outs, conv.t_leaves, [torch.from_numpy(c) for c in cots],
-                                  allow_unused=True)
-    j_grads = jtorch.autograd.grad(j_outs, conv.j_leaves, [jtorch.from_numpy(c.copy()) for c in cots],
-                                   allow_unused=True)
+    # drawn in float64 and cast by each library (numpy has no bfloat16): the same rounded values
+    cots = [_rng.uniform(-1, 1, size=tuple(x.shape)) for x in t_outs]
+    t_cots = [torch.from_numpy(c).to(x.dtype) for c, x in zip(cots, t_outs)]
+    j_cots = [jtorch.from_numpy(c.copy()).to(getattr(jtorch, str(x.dtype).replace("torch.", "")))
+              for c, x in zip(cots, t_outs)]
+    t_grads = torch.autograd.grad(t_outs, conv.t_leaves, t_cots, allow_unused=True)
+    j_grads = jtorch.autograd.grad(j_outs, conv.j_leaves, j_cots, allow_unused=True)
     for k, (jg, tg) in enumerate(zip(j_grads, t_grads)):
         if tg is None:
             continue
@@ -378,15 +382,29 @@ def check_sample(o, jfn, s, grad):
 
 # -- the tests ------------------------------------------------------------------------------------
 
+def _expect_refusal(o, jfn, s, error, fragment):
+    conv = _Converter(False)
+    (t_in, t_args, t_kw), (j_in, j_args, j_kw) = conv.sample(s)
+    o.op(t_in, *t_args, **t_kw)   # torch computes it
+    with pytest.raises(error, match=fragment):
+        jfn(j_in, *j_args, **j_kw)
+
+
 @pytest.mark.parametrize("full,dtype", _cases())
-def test_op(full, dtype):
+def test_op(full, dtype, record_property):
     o, jfn = RESOLVED[full]
+    refused = REFUSED.get(full)
+    if refused:
+        record_property("op_db_refused", full)
     grad = (dtype.is_floating_point and o.supports_autograd
             and dtype in o.supported_backward_dtypes("cpu"))
     gen = o.sample_inputs("cpu", dtype, requires_grad=grad)
     samples = _pick(list(itertools.islice(gen, 40)), MAX_SAMPLES[str(dtype).replace("torch.", "")])
     for i, s in enumerate(samples):
         try:
+            if refused:
+                _expect_refusal(o, jfn, s, refused[0], refused[1])
+                continue
             check_sample(o, jfn, s, grad)
         except AssertionError as e:
             raise AssertionError("sample %d %s: %s" % (i, _describe(s), e)) from None
