@@ -44,10 +44,10 @@ Where this differs from torch 2.13 on CPU (everything else is bit-for-bit, state
 Speed. Exact emulation costs a dozen NumPy passes per float operation, so large draws run in
 chunks of ``_CHUNK`` values (``_fill_chunked``): over whole 100M-value arrays every temporary
 streams through memory and is freshly allocated, and ``normal_`` on nn.Linear(25088, 4096)'s
-weight took ~20-40 s; in cache it takes ~3 s (uniform ~1.5 s; torch ~0.8 s). Box-Muller's
+weight took ~20-40 s; in cache it takes ~3-5 s (uniform ~2-3 s; torch ~0.6-0.8 s; one shared core). Box-Muller's
 ``_log_ps``/``_sincos_ps`` use ``_fma32_no_tie``, which skips ``_fma32``'s tie fix-up: their inputs
 are functions of a 24-bit uniform, and tests/random/test_large_draws.py runs all 2**24 through
-both fmas. float64 ``normal``/``exponential`` stay slow (~12 s per 100M values, torch ~4 s):
+both fmas. float64 ``normal``/``exponential`` stay slow (~20 s per 100M values, torch ~3 s):
 they call glibc once per value through ``math``, ~80 ns a call, because NumPy's SIMD ``log``
 differs from glibc.
 
