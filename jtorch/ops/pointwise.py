@@ -4,6 +4,7 @@ import builtins
 import jax
 import jax.numpy as jnp
 
+from .. import _dtype as D
 from . import _nodes as N
 from . import _promotion as P
 from . import _torch_grads as T
@@ -17,13 +18,25 @@ def add(input, other, *, alpha=1):
     return input + other if alpha == 1 else input + alpha * other
 
 
-@op(tensors="input other", promote=P.promote, inplace=True, dunder="sub", rdunder=False,
+def _sub_rule(dims, zero_dims, numbers):
+    """torch refuses a subtraction with any bool operand, a Python True included."""
+    bools = [d is D.bool for d in dims + zero_dims] + [type(n) is bool for n in numbers]
+    if len(bools) > 1 and all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return P.promote(dims, zero_dims, numbers)
+
+
+@op(tensors="input other", promote=_sub_rule, inplace=True, dunder="sub", rdunder=False,
     node="SubBackward0", saves=(), aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     return input - other if alpha == 1 else input - alpha * other
 
 
-@op(tensors="input other", promote=P.promote, method=False,
+@op(tensors="input other", promote=_sub_rule, method=False,
     node=N.by_tensor(1, "RsubBackward0", "RsubBackward1"), saves=())
 def rsub(input, other, *, alpha=1):
     return other - input if alpha == 1 else other - alpha * input

@@ -114,3 +114,30 @@ def test_broadcasting_binary_ops(shapes, op, dtypes):
 def test_broadcast_mismatch_raises_like_torch():
     compare(lambda t, x, y: x + y, Arr(np.ones((2, 3), np.float32)), Arr(np.ones((4,), np.float32)))
 
+
+
+_BOOL_SUBTRACTIONS = {
+    "bool_tensor_minus_float": lambda L: L.tensor([True]) - L.tensor([1.0]),
+    "float_minus_bool_tensor": lambda L: L.tensor([1.0]) - L.tensor([True]),
+    "bool_minus_number": lambda L: L.tensor([True]) - 1,
+    "number_minus_bool": lambda L: 1 - L.tensor([True]),
+    "two_bools": lambda L: L.tensor([True]) - L.tensor([False]),
+    "sub_alpha": lambda L: L.sub(L.tensor([2.0]), L.tensor([True]), alpha=2),
+    "rsub": lambda L: L.rsub(L.tensor([True]), 1.0),
+    "minus_python_true": lambda L: L.tensor([1.0]) - True,
+    "python_true_minus": lambda L: True - L.tensor([1.0]),
+    "in_place": lambda L: L.tensor([1]).sub_(L.tensor([True])),
+    "ints_still_work": lambda L: (L.tensor([3]) - 1).tolist(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BOOL_SUBTRACTIONS))
+def test_subtraction_with_bool_raises_like_torch(name):
+    fn = _BOOL_SUBTRACTIONS[name]
+
+    def outcome(lib):
+        try:
+            return repr(fn(lib))
+        except Exception as e:
+            return "%s: %s" % (type(e).__name__, e)
+    assert outcome(jtorch) == outcome(torch)
