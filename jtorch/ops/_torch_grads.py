@@ -47,6 +47,11 @@ def clamp_min(x, low):
     return jnp.where(x < low, low, jnp.where(x >= low, x, jax.lax.stop_gradient(x)))
 
 
+def clamp_max(x, high):
+    """torch.clamp_max: clamp_min's mirror (the gradient reaches x where x <= high)."""
+    return jnp.where(x > high, high, jnp.where(x <= high, x, jax.lax.stop_gradient(x)))
+
+
 def _binary_chooser(choose, loses):
     """maximum/minimum: `loses(a, b)` is where a gives way to b; ties split, NaN reaches both."""
     @jax.custom_jvp

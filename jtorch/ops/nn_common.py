@@ -12,6 +12,7 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._registry import NAMESPACES, TORCH
+from .pointwise import refuse_bool_subtraction
 
 F = NAMESPACES.setdefault("nn.functional", {})
 
@@ -46,13 +47,7 @@ def ntuple(x, n, name="kernel_size"):
 def check_bool_sub(*operands):
     """torch's refusal of `a - b` with a bool operand (tensors or dtypes), for functions torch
     composes of a subtraction that jtorch computes in one op on float-promoted operands."""
-    bools = [(t.dtype if isinstance(t, Tensor) else t) is D.bool for t in operands]
-    if len(bools) > 1 and all(bools):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                           "`logical_xor()` operator instead.")
-    if any(bools):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    refuse_bool_subtraction([(t.dtype if isinstance(t, Tensor) else t) is D.bool for t in operands])
 
 
 def reduction_name(size_average=None, reduce=None, reduction="mean"):

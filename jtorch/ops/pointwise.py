@@ -18,15 +18,19 @@ def add(input, other, *, alpha=1):
     return input + other if alpha == 1 else input + alpha * other
 
 
-def _sub_rule(dims, zero_dims, numbers):
-    """torch refuses a subtraction with any bool operand, a Python True included."""
-    bools = [d is D.bool for d in dims + zero_dims] + [type(n) is bool for n in numbers]
-    if len(bools) > 1 and all(bools):
+def refuse_bool_subtraction(is_bool):
+    """torch's refusal of `a - b` when any operand is bool (`is_bool`: one flag per operand)."""
+    if len(is_bool) > 1 and all(is_bool):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
-    if any(bools):
+    if any(is_bool):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _sub_rule(dims, zero_dims, numbers):
+    """torch refuses a subtraction with any bool operand, a Python True included."""
+    refuse_bool_subtraction([d is D.bool for d in dims + zero_dims] + [type(n) is bool for n in numbers])
     return P.promote(dims, zero_dims, numbers)
 
 
@@ -422,7 +426,7 @@ def clamp_min(input, min):
 
 @op(tensors="input max", promote=P.promote, inplace=True, node=N.by_tensor(1, "ClampMaxBackward1", "ClampMaxBackward0"))
 def clamp_max(input, max):
-    return jnp.where(input > max, max, jnp.where(input <= max, input, jax.lax.stop_gradient(input)))
+    return T.clamp_max(input, max)
 
 
 @op(tensors="condition input other", promote=P.promote, promote_args="input other", node="WhereBackward0")
