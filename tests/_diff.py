@@ -139,3 +139,24 @@ def compare(fn, *args, grad=True, atol=None, rtol=None, grad_atol=None, grad_rto
                     grad_rtol if grad_rtol is not None else rtol if rtol is not None else floor[1],
                     "gradient %d" % k)
     return j_out
+
+
+def jax_values(out):
+    """A jtorch result (tensors, nested in tuples/lists) as jax values, for returning from jax.jit."""
+    if isinstance(out, jtorch.Tensor):
+        return out._value()
+    if isinstance(out, (tuple, list)):
+        return [jax_values(o) for o in out]
+    return out
+
+
+def assert_jit_matches_eager(fn, arrays, rtol, atol, name):
+    """fn over jtorch tensors gives the same values traced under jax.jit as run eagerly."""
+    import jax
+
+    def traced(*values):
+        return jax_values(fn(*[jtorch.Tensor._from_value(v) for v in values]))
+    compiled = jax.jit(traced)(*[jax.numpy.asarray(a) for a in arrays])
+    eager = jax_values(fn(*[jtorch.from_numpy(a.copy()) for a in arrays]))
+    for c, e in zip(jax.tree_util.tree_leaves(compiled), jax.tree_util.tree_leaves(eager)):
+        np.testing.assert_allclose(np.asarray(c), np.asarray(e), rtol=rtol, atol=atol, err_msg=name)

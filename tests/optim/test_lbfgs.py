@@ -59,6 +59,21 @@ CASES = [
 ]
 
 
+class _Closure:
+    """The closure L-BFGS re-evaluates (zero_grad, loss, backward), counting its calls; `opt` is
+    set once the optimizer exists."""
+
+    def __init__(self, loss_fn):
+        self.loss_fn, self.opt, self.calls = loss_fn, None, 0
+
+    def __call__(self):
+        self.calls += 1
+        self.opt.zero_grad()
+        loss = self.loss_fn()
+        loss.backward()
+        return loss
+
+
 def _run(lib, objective, dtype, kwargs, steps, resume_after=None):
     """Losses returned by each step, closure calls per step, parameters and the state dict. With
     `resume_after=k`, a new optimizer takes over after k steps from a copy of the state dict."""
@@ -67,24 +82,16 @@ def _run(lib, objective, dtype, kwargs, steps, resume_after=None):
     if "lr" in kwargs and isinstance(kwargs["lr"], np.ndarray):
         kwargs["lr"] = lib.tensor(kwargs["lr"])
     opt = lib.optim.LBFGS(params, **kwargs)
-    calls = [0]
-
-    def closure():
-        calls[0] += 1
-        opt.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        return loss
-
+    closure = _Closure(loss_fn)
     losses, evals = [], []
     for i in range(steps):
         if i == resume_after:
             sd = copy.deepcopy(opt.state_dict())
             opt = lib.optim.LBFGS(params, **kwargs)
             opt.load_state_dict(sd)
-        calls[0] = 0
+        closure.opt, closure.calls = opt, 0
         losses.append(float(opt.step(closure).detach()))
-        evals.append(calls[0])
+        evals.append(closure.calls)
     return losses, evals, [to_numpy(p) for p in params], opt.state_dict()
 
 
@@ -164,22 +171,15 @@ def test_lbfgs_errors(name, kwargs):
         kw = dict(kwargs)
         if kw.get("lr") == "two-element":
             kw["lr"] = lib.tensor([0.1, 0.2])
-        calls = [0]
-
-        def closure():
-            calls[0] += 1
-            opt.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            return loss
+        closure = _Closure(loss_fn)
         stage = "init"
         try:
-            opt = lib.optim.LBFGS(params, **kw)
+            closure.opt = lib.optim.LBFGS(params, **kw)
             stage = "step"
-            opt.step(closure)
-            out[lib.__name__] = ("ok", calls[0])
+            closure.opt.step(closure)
+            out[lib.__name__] = ("ok", closure.calls)
         except Exception as e:  # noqa: BLE001
             # torch's UnboundLocalError names one of its local variables; only the class is API
             message = "" if isinstance(e, UnboundLocalError) else str(e)
-            out[lib.__name__] = (stage, type(e).__name__, calls[0], message)
+            out[lib.__name__] = (stage, type(e).__name__, closure.calls, message)
     assert out["jtorch"] == out["torch"]

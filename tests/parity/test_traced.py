@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import jtorch
+from tests._diff import assert_jit_matches_eager
 
 _rng = np.random.default_rng(0)
 
@@ -59,26 +60,10 @@ CASES = [
 ]
 
 
-def _values(out):
-    if isinstance(out, jtorch.Tensor):
-        return out._value()
-    if isinstance(out, (tuple, list)):
-        return [_values(o) for o in out]
-    return out
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_op_under_jit(case):
     name, fn, arrays = case
-
-    def traced(*values):
-        tensors = [jtorch.Tensor._from_value(v) for v in values]
-        return _values(fn(*tensors))
-
-    compiled = jax.jit(traced)(*[jax.numpy.asarray(a) for a in arrays])
-    eager = _values(fn(*[jtorch.from_numpy(a.copy()) for a in arrays]))
-    for c, e in zip(jax.tree_util.tree_leaves(compiled), jax.tree_util.tree_leaves(eager)):
-        np.testing.assert_allclose(np.asarray(c), np.asarray(e), rtol=1e-5, atol=1e-6, err_msg=name)
+    assert_jit_matches_eager(fn, arrays, rtol=1e-5, atol=1e-6, name=name)
 
 
 def test_concrete_only_ops_say_so_under_jit():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import jtorch
+from tests._diff import assert_jit_matches_eager, jax_values
 
 _rng = np.random.default_rng(0)
 
@@ -53,28 +54,13 @@ CASES = [("writes", _writes, (_f(3, 4), _f(5))),
          ("shapes", _shapes, (_f(3, 4), _f(5)))]
 
 
-def _values(out):
-    if isinstance(out, jtorch.Tensor):
-        return out._value()
-    if isinstance(out, (tuple, list)):
-        return [_values(o) for o in out]
-    return out
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_under_jit(case):
     name, fn, arrays = case
-
-    def traced(*values):
-        return _values(fn(*[jtorch.Tensor._from_value(v) for v in values]))
-
-    compiled = jax.jit(traced)(*[jax.numpy.asarray(a) for a in arrays])
-    eager = _values(fn(*[jtorch.from_numpy(a.copy()) for a in arrays]))
-    for c, e in zip(jax.tree_util.tree_leaves(compiled), jax.tree_util.tree_leaves(eager)):
-        np.testing.assert_allclose(np.asarray(c), np.asarray(e), rtol=1e-6, atol=1e-6, err_msg=name)
+    assert_jit_matches_eager(fn, arrays, rtol=1e-6, atol=1e-6, name=name)
 
 
 def test_value_dependent_ops_say_so_under_jit():
     for fn in (lambda x: x[x > 0], lambda x: x.nonzero(), lambda x: x.masked_select(x > 0)):
         with pytest.raises(RuntimeError, match="concrete"):
-            jax.jit(lambda v: _values(fn(jtorch.Tensor._from_value(v))))(jax.numpy.arange(3.0))
+            jax.jit(lambda v: jax_values(fn(jtorch.Tensor._from_value(v))))(jax.numpy.arange(3.0))
